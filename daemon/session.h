@@ -1,0 +1,83 @@
+/*
+ * session.h - TLS line sessions: the listener, per-connection deadlines and
+ * caps, line framing, and the hand-off of each parsed request to its verb.
+ *
+ * A session is referenced by every request still waiting on the store; it is
+ * freed when it is closed AND the last reference is gone, so an answer that
+ * arrives after the client left is dropped, never written to freed memory.
+ */
+#ifndef SLAD_SESSION_H
+#define SLAD_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+#include <openssl/ssl.h>
+
+#include "proto.h"
+
+struct slad_config;
+struct store;
+struct server;
+struct session;
+
+/* Who is on the other end, as PostgreSQL says (never as the request says). */
+struct principal {
+	int64_t id;
+	char name[64];
+	unsigned role; /* one PROTO_ROLE_* bit */
+	char tier[32];
+	char team[64];
+	char region[64];
+};
+
+/* A request handed to a verb: the session it came from (referenced), the
+ * tag to answer with, and the parsed message (owned). */
+struct request {
+	struct session *sess;
+	struct server *srv;
+	char tag[PROTO_TAG_MAX + 1];
+	struct proto_msg msg;
+	const struct proto_verb *verb;
+};
+
+/* Start listening.  NULL with the reason in err. */
+struct server *server_new(struct event_base *base, struct slad_config *cfg, SSL_CTX *ctx,
+                          struct store *st, char *err, size_t errlen);
+void server_free(struct server *srv);
+
+/* SIGHUP: swap in a new TLS context for new sessions (old sessions keep
+ * theirs) and a new configuration (caps and deadlines for new events). */
+void server_reload(struct server *srv, SSL_CTX *ctx, struct slad_config *cfg);
+
+/* SIGTERM: stop accepting, finish what is in flight, then close everyone.
+ * `done` is called once when the last session is gone or the deadline hit. */
+void server_drain(struct server *srv, void (*done)(void *arg), void *arg);
+
+/* PRINCIPAL_UPDATE committed: sessions of `name` on this instance take the
+ * new role, tier, team and region at once; a disabled principal's sessions
+ * are closed with UNAUTHENTICATED. */
+void server_principal_changed(struct server *srv, const char *name, const char *role,
+                              const char *tier, const char *team, const char *region, bool active);
+struct store *server_store(struct server *srv);
+/* The verbs' context (struct app in verbs.h), set once at start. */
+void server_set_app(struct server *srv, void *app);
+void *server_app(struct server *srv);
+const struct slad_config *server_config(struct server *srv);
+size_t server_session_count(const struct server *srv);
+
+/* Answer a request and release it.  The body is not consumed. */
+void request_answer_ok(struct request *req, const json_object *body);
+void request_answer_err(struct request *req, enum proto_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const struct principal *request_principal(const struct request *req);
+/* PROTOCOL.md "HELLO first": whether this session has said HELLO. */
+bool request_hello_done(const struct request *req);
+void request_set_hello_done(struct request *req);
+/* Close the session after this answer has been written (QUIT). */
+void request_close_after(struct request *req);
+
+#endif /* SLAD_SESSION_H */

@@ -1,0 +1,367 @@
+-- 002_ticket_functions.sql - the write paths of tickets, each one statement
+-- (one implicit transaction, one round trip).  The daemon computes levels
+-- and clocks with libsla and hands the results in as a jsonb parameter;
+-- these functions only store them, atomically, with idempotency and
+-- optimistic concurrency.  Nothing here is assembled from strings.
+
+-- Instants travel as seconds since the epoch (bigint) inside jsonb.
+CREATE FUNCTION slad_ts(v jsonb) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN v IS NULL OR jsonb_typeof(v) = 'null' THEN NULL
+                ELSE to_timestamp((v #>> '{}')::bigint) END
+$$;
+
+CREATE FUNCTION slad_epoch(t timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$ SELECT floor(extract(epoch FROM t))::bigint $$;
+
+CREATE FUNCTION slad_store_clocks(tid bigint, clocks jsonb) RETURNS void
+LANGUAGE sql AS $$
+    DELETE FROM clocks WHERE ticket_id = tid;
+    INSERT INTO clocks (ticket_id, clock, cycle, state, started_at, due_at, next_step, next_due_at)
+    SELECT tid, c->>'clock', (c->>'cycle')::integer, c->>'state', slad_ts(c->'started_at'),
+           slad_ts(c->'due_at'), (c->>'next_step')::integer, slad_ts(c->'next_due_at')
+      FROM jsonb_array_elements(coalesce(clocks, '[]')) AS c;
+$$;
+
+-- REPORT and ALERT triggers, batched: one element of `items` per request,
+-- one element of the result per item, in order: {"ok": answer} (with
+-- "replay": true for a replay) or {"err": CODE, "message": text}.  An error
+-- stores nothing.  Items with a dedup_key are monitoring alerts: one
+-- unresolved ticket per (customer, dedup_key); an identical repeat changes
+-- nothing, a new start time is a new occurrence of the same ticket.
+CREATE FUNCTION slad_report_batch(items jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    item        jsonb;
+    results     jsonb := '[]';
+    cust_id     bigint;
+    cust_team   text;
+    provisional boolean;
+    eq_id       bigint;
+    eq_cust     bigint;
+    claimed     integer;
+    prior       record;
+    existing    record;
+    tid         bigint;
+    v_answer      jsonb;
+    pid         bigint;
+    dedup       text;
+    attempt     integer;
+BEGIN
+    FOR item IN SELECT value FROM jsonb_array_elements(items) LOOP
+        cust_id := NULL; cust_team := NULL; provisional := false; eq_id := NULL;
+        pid := (item->>'principal_id')::bigint;
+        dedup := item->>'dedup_key';
+
+        IF item->>'equipment_no' IS NOT NULL THEN
+            SELECT e.id, e.customer_id INTO eq_id, eq_cust
+              FROM equipment e WHERE e.equipment_no = item->>'equipment_no';
+            IF NOT FOUND THEN
+                results := results || jsonb_build_array(jsonb_build_object('err', 'NOT_FOUND',
+                    'message', 'no equipment ' || (item->>'equipment_no')));
+                CONTINUE;
+            END IF;
+        END IF;
+
+        -- S3: the customer named, else the equipment's owner, else a known
+        -- phone, else a provisional customer from the caller's name and
+        -- phone; a monitor's alerts default to the monitor's customer.
+        IF item->>'customer_id' IS NOT NULL THEN
+            SELECT c.id, c.team INTO cust_id, cust_team
+              FROM customers c WHERE c.id = (item->>'customer_id')::bigint;
+            IF NOT FOUND THEN
+                results := results || jsonb_build_array(jsonb_build_object('err', 'NOT_FOUND',
+                    'message', 'no customer ' || (item->>'customer_id')));
+                CONTINUE;
+            END IF;
+            IF eq_id IS NOT NULL AND eq_cust <> cust_id THEN
+                results := results || jsonb_build_array(jsonb_build_object('err', 'CONFLICT',
+                    'message', 'equipment ' || (item->>'equipment_no') || ' belongs to another customer'));
+                CONTINUE;
+            END IF;
+        ELSIF eq_id IS NOT NULL THEN
+            SELECT c.id, c.team INTO cust_id, cust_team FROM customers c WHERE c.id = eq_cust;
+        ELSIF item->>'customer_phone' IS NOT NULL THEN
+            SELECT c.id, c.team INTO cust_id, cust_team FROM customers c
+             WHERE c.phone = item->>'customer_phone' ORDER BY c.provisional, c.id LIMIT 1;
+            provisional := NOT FOUND;
+        ELSIF dedup IS NOT NULL THEN
+            SELECT c.id, c.team INTO cust_id, cust_team
+              FROM principals p JOIN customers c ON c.id = p.customer_id WHERE p.id = pid;
+        END IF;
+        IF cust_id IS NULL AND NOT provisional THEN
+            results := results || jsonb_build_array(jsonb_build_object('err', 'MISSING_FIELD',
+                'message', CASE WHEN dedup IS NULL
+                    THEN 'customer_id, equipment_no or customer_name with customer_phone is required'
+                    ELSE 'customer_id or equipment_no is required (this monitor has no customer)' END));
+            CONTINUE;
+        END IF;
+
+        -- Claim the request id.  A concurrent claim of the same id waits
+        -- here for the other transaction, then sees its committed answer.
+        INSERT INTO requests (principal_id, request_id, body_hash, answer)
+        VALUES (pid, item->>'request_id', item->>'body_hash', 'null')
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS claimed = ROW_COUNT;
+        IF claimed = 0 THEN
+            SELECT r.body_hash, r.answer INTO prior FROM requests r
+             WHERE r.principal_id = pid AND r.request_id = item->>'request_id';
+            IF prior.body_hash = item->>'body_hash' THEN
+                results := results || jsonb_build_array(jsonb_build_object('ok', prior.answer,
+                    'replay', true));
+            ELSE
+                results := results || jsonb_build_array(jsonb_build_object('err',
+                    'IDEMPOTENCY_MISMATCH', 'message',
+                    'request_id ' || (item->>'request_id') || ' was used with a different body'));
+            END IF;
+            CONTINUE;
+        END IF;
+
+        IF provisional THEN
+            INSERT INTO customers (name, phone, provisional)
+            VALUES (coalesce(item->>'customer_name', item->>'customer_phone'),
+                    item->>'customer_phone', true)
+            RETURNING id INTO cust_id;
+        END IF;
+
+        tid := NULL;
+        v_answer := NULL;
+        FOR attempt IN 1..2 LOOP
+            IF dedup IS NOT NULL THEN
+                SELECT t.id, t.state, t.level, t.alert_starts_at INTO existing FROM tickets t
+                 WHERE t.customer_id = cust_id AND t.dedup_key = dedup
+                   AND t.state NOT IN ('restored', 'closed', 'cancelled')
+                   FOR UPDATE;
+                IF FOUND THEN
+                    IF existing.alert_starts_at IS DISTINCT FROM slad_ts(item->'alert_starts_at') THEN
+                        UPDATE tickets SET occurrences = occurrences + 1,
+                               alert_starts_at = slad_ts(item->'alert_starts_at'),
+                               version = version + 1, updated_at = now()
+                         WHERE id = existing.id;
+                        INSERT INTO ticket_events (ticket_id, kind, at, actor, data)
+                        VALUES (existing.id, 'note', slad_ts(item->'reported_at'), pid,
+                                jsonb_build_object('occurrence', item->'alert_starts_at',
+                                                   'summary', item->>'symptoms'));
+                    END IF;
+                    v_answer := jsonb_build_object('ticket_id', existing.id, 'customer_id', cust_id,
+                        'state', existing.state, 'level', existing.level,
+                        'effect', CASE WHEN existing.alert_starts_at
+                                            IS DISTINCT FROM slad_ts(item->'alert_starts_at')
+                                       THEN 'new_occurrence' ELSE 'unchanged' END,
+                        'occurrence', (SELECT occurrences FROM tickets WHERE id = existing.id));
+                    EXIT;
+                END IF;
+            END IF;
+            INSERT INTO tickets (type, level, state, customer_id, equipment_id, policy_id, team,
+                                 reported_at, requested_at, symptoms, details, contact_name,
+                                 contact_phone, classified_by, dedup_key, alert_starts_at,
+                                 outage_started_at, created_by)
+            VALUES (item->>'type', (item->>'level')::smallint, 'reported', cust_id, eq_id,
+                    (item->>'policy_id')::bigint, cust_team, slad_ts(item->'reported_at'),
+                    slad_ts(item->'requested_at'), item->>'symptoms', item->>'details',
+                    item->>'contact_name', item->>'contact_phone', item->>'classified_by',
+                    dedup, slad_ts(item->'alert_starts_at'),
+                    slad_ts(item->'outage_started_at'), pid)
+            ON CONFLICT (customer_id, dedup_key)
+               WHERE dedup_key IS NOT NULL AND state NOT IN ('restored', 'closed', 'cancelled')
+               DO NOTHING
+            RETURNING id INTO tid;
+            EXIT WHEN tid IS NOT NULL;
+            -- Another transaction opened the ticket for this key first:
+            -- look again, it is committed now.
+        END LOOP;
+
+        IF tid IS NOT NULL THEN
+            INSERT INTO ticket_events (ticket_id, kind, at, level, actor, data)
+            VALUES (tid, 'reported', slad_ts(item->'reported_at'), (item->>'level')::smallint,
+                    pid, coalesce(item->'event_data', '{}'));
+            PERFORM slad_store_clocks(tid, item->'clocks');
+            v_answer := jsonb_build_object('ticket_id', tid, 'customer_id', cust_id,
+                                         'provisional_customer', provisional, 'team', cust_team)
+                      || coalesce(item->'answer', '{}');
+        ELSIF v_answer IS NULL THEN
+            RAISE EXCEPTION 'dedup key % neither found nor inserted', dedup;
+        END IF;
+        UPDATE requests SET answer = v_answer
+         WHERE principal_id = pid AND request_id = item->>'request_id';
+        results := results || jsonb_build_array(jsonb_build_object('ok', v_answer));
+    END LOOP;
+    RETURN results;
+END
+$$;
+
+-- The newest ticket of a monitoring alert's key, if any: the one a resolve
+-- acts on (or finds already resolved).
+CREATE FUNCTION slad_alert_ticket(cust bigint, equipment_no text, pid bigint, dedup text)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('ticket_id', t.id, 'state', t.state, 'level', t.level,
+                              'occurrence', t.occurrences)
+      FROM tickets t
+     WHERE t.customer_id = coalesce(cust,
+             (SELECT e.customer_id FROM equipment e WHERE e.equipment_no = slad_alert_ticket.equipment_no),
+             (SELECT p.customer_id FROM principals p WHERE p.id = pid))
+       AND t.dedup_key = dedup
+     ORDER BY t.id DESC LIMIT 1
+$$;
+
+-- Everything the daemon needs to change or show one ticket.
+-- With a principal and request_id (creating verbs such as NOTE), the answer
+-- already given for that id comes along as "prior".
+CREATE FUNCTION slad_ticket_load(tid bigint, pid bigint DEFAULT NULL, rid text DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'id', t.id, 'type', t.type, 'level', t.level, 'state', t.state, 'paused', t.paused,
+        'cycle', t.cycle, 'version', t.version, 'team', t.team,
+        'customer_id', c.id, 'customer', c.name, 'customer_provisional', c.provisional,
+        'region', c.region, 'equipment_no', eq.equipment_no,
+        'assigned_to', ap.name, 'policy_id', t.policy_id, 'policy', p.body,
+        'reported_at', slad_epoch(t.reported_at), 'requested_at', slad_epoch(t.requested_at),
+        'symptoms', t.symptoms, 'details', t.details,
+        'contact_name', t.contact_name, 'contact_phone', t.contact_phone,
+        'classified_by', t.classified_by, 'dedup_key', t.dedup_key,
+        'alert_starts_at', slad_epoch(t.alert_starts_at), 'occurrences', t.occurrences,
+        'cause', t.cause, 'outage_started_at', slad_epoch(t.outage_started_at),
+        'outage_ended_at', slad_epoch(t.outage_ended_at),
+        'source', (SELECT cp.role FROM principals cp WHERE cp.id = t.created_by),
+        -- S8/S10: inside a contract's base period on the report date; the
+        -- downtime extensions join with the warranty ledger (records issue).
+        'in_warranty', EXISTS (SELECT 1 FROM contracts k WHERE k.customer_id = t.customer_id
+              AND k.acceptance_date <= (t.reported_at AT TIME ZONE c.tz)::date
+              AND (k.acceptance_date + make_interval(months => k.free_months))::date
+                  > (t.reported_at AT TIME ZONE c.tz)::date),
+        'events', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'id', e.id, 'kind', e.kind, 'at', slad_epoch(e.at), 'level', e.level,
+                'by', pr.name, 'data', e.data) ORDER BY e.id)
+              FROM ticket_events e LEFT JOIN principals pr ON pr.id = e.actor
+             WHERE e.ticket_id = t.id), '[]'),
+        'clocks', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'clock', k.clock, 'cycle', k.cycle, 'state', k.state,
+                'next_step', k.next_step, 'next_due_at', slad_epoch(k.next_due_at)))
+              FROM clocks k WHERE k.ticket_id = t.id), '[]'),
+        'prior', (SELECT jsonb_build_object('body_hash', r.body_hash, 'answer', r.answer)
+                    FROM requests r WHERE r.principal_id = pid AND r.request_id = rid))
+      FROM tickets t
+      JOIN customers c ON c.id = t.customer_id
+      LEFT JOIN equipment eq ON eq.id = t.equipment_id
+      LEFT JOIN principals ap ON ap.id = t.assigned_to
+      LEFT JOIN policies p ON p.id = t.policy_id
+     WHERE t.id = tid
+$$;
+
+-- Apply one change computed by the daemon, if nobody changed the ticket
+-- since it was loaded (version).  {"ok": true, "version": n} or
+-- {"conflict": true} (the daemon reloads and recomputes).
+CREATE FUNCTION slad_ticket_apply(change jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    tid   bigint := (change->>'ticket_id')::bigint;
+    patch jsonb := change->'patch';
+    req   jsonb := change->'request';
+    n     integer;
+    v     integer;
+BEGIN
+    IF patch ? 'assigned_to' AND NOT EXISTS (SELECT 1 FROM principals
+                                              WHERE name = patch->>'assigned_to' AND active) THEN
+        RETURN jsonb_build_object('err', 'NOT_FOUND',
+                                  'message', 'no active principal ' || (patch->>'assigned_to'));
+    END IF;
+    -- A ticket is given only to an engineer of its team (PROTOCOL.md ASSIGN).
+    IF (patch->>'assign_strict')::boolean AND NOT EXISTS (
+           SELECT 1 FROM principals p, tickets t
+            WHERE p.name = patch->>'assigned_to' AND p.role = 'engineer'
+              AND t.id = tid AND (t.team IS NULL OR p.team = t.team)) THEN
+        RETURN jsonb_build_object('err', 'CONFLICT',
+                                  'message', (patch->>'assigned_to') || ' is not an engineer of the ticket''s team');
+    END IF;
+    IF req IS NOT NULL THEN
+        -- A creating verb (NOTE): claim its request_id; a concurrent or
+        -- earlier claim sends the daemon back to reload and replay.
+        INSERT INTO requests (principal_id, request_id, body_hash, answer)
+        VALUES ((req->>'principal_id')::bigint, req->>'request_id', req->>'body_hash',
+                coalesce(change->'answer', 'null'))
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n = 0 THEN
+            RETURN jsonb_build_object('conflict', true);
+        END IF;
+    END IF;
+    UPDATE tickets SET
+        state = patch->>'state',
+        level = (patch->>'level')::smallint,
+        paused = (patch->>'paused')::boolean,
+        cycle = (patch->>'cycle')::integer,
+        assigned_to = CASE WHEN patch ? 'assigned_to'
+                           THEN (SELECT id FROM principals WHERE name = patch->>'assigned_to')
+                           ELSE assigned_to END,
+        cause = CASE WHEN patch ? 'cause' THEN patch->>'cause' ELSE cause END,
+        outage_started_at = CASE WHEN patch ? 'outage_started_at'
+                                 THEN slad_ts(patch->'outage_started_at') ELSE outage_started_at END,
+        outage_ended_at = CASE WHEN patch ? 'outage_ended_at'
+                               THEN slad_ts(patch->'outage_ended_at') ELSE outage_ended_at END,
+        alert_starts_at = CASE WHEN patch ? 'alert_starts_at'
+                               THEN slad_ts(patch->'alert_starts_at') ELSE alert_starts_at END,
+        occurrences = occurrences + coalesce((patch->>'add_occurrences')::integer, 0),
+        version = version + 1,
+        updated_at = now()
+     WHERE id = tid AND version = (change->>'version')::integer
+    RETURNING version INTO v;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        -- Somebody changed the ticket since it was loaded: undo the claim
+        -- (a plpgsql RAISE would cost a subtransaction) and let the daemon
+        -- reload and recompute.
+        IF req IS NOT NULL THEN
+            DELETE FROM requests WHERE principal_id = (req->>'principal_id')::bigint
+                                   AND request_id = req->>'request_id';
+        END IF;
+        RETURN jsonb_build_object('conflict', true);
+    END IF;
+    INSERT INTO ticket_events (ticket_id, kind, at, level, actor, data)
+    VALUES (tid, change->'event'->>'kind', slad_ts(change->'event'->'at'),
+            (change->'event'->>'level')::smallint, (change->'event'->>'actor_id')::bigint,
+            coalesce(change->'event'->'data', '{}'));
+    IF change ? 'clocks' THEN
+        PERFORM slad_store_clocks(tid, change->'clocks');
+    END IF;
+    RETURN jsonb_build_object('ok', true, 'version', v);
+END
+$$;
+
+-- PRINCIPAL_ADD with request_id replay rules, like every creating verb.
+CREATE FUNCTION slad_principal_add(pid bigint, rid text, hash text, body jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    n       integer;
+    prior   record;
+    v_answer jsonb;
+BEGIN
+    INSERT INTO requests (principal_id, request_id, body_hash, answer)
+    VALUES (pid, rid, hash, 'null') ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF n = 0 THEN
+        SELECT r.body_hash, r.answer INTO prior FROM requests r
+         WHERE r.principal_id = pid AND r.request_id = rid;
+        IF prior.body_hash = hash THEN
+            RETURN prior.answer || jsonb_build_object('replay', true);
+        END IF;
+        RETURN jsonb_build_object('err', 'IDEMPOTENCY_MISMATCH',
+                                  'message', 'request_id ' || rid || ' was used with a different body');
+    END IF;
+    INSERT INTO principals (name, role, tier, team, region, display_name, phone)
+    VALUES (body->>'name', body->>'role', body->>'tier', body->>'team', body->>'region',
+            body->>'display_name', body->>'phone')
+    ON CONFLICT (name) DO NOTHING
+    RETURNING jsonb_build_object('name', name, 'role', role, 'tier', tier, 'team', team,
+                                 'region', region, 'active', active)
+    INTO v_answer;
+    IF v_answer IS NULL THEN
+        DELETE FROM requests WHERE principal_id = pid AND request_id = rid;
+        RETURN jsonb_build_object('err', 'CONFLICT',
+                                  'message', 'principal ' || (body->>'name') || ' exists');
+    END IF;
+    UPDATE requests SET answer = v_answer WHERE principal_id = pid AND request_id = rid;
+    RETURN v_answer;
+END
+$$;

@@ -1,0 +1,348 @@
+/*
+ * harness.c - see harness.h.
+ */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct {
+	const char *top, *work, *certs, *pgdata, *bin, *conninfo;
+	char port[16];
+	char log_path[1024];
+	char conf_path[1024];
+	pid_t pid;
+	PGconn *db;
+	char prof_cert[1024], prof_key[1024], prof_ca[1024];
+	unsigned request_seq;
+} h;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "harness: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static const char *env_or_die(const char *name)
+{
+	const char *v = getenv(name);
+	if (v == NULL || *v == '\0')
+		die("%s is not set: run integration tests through tests/integration/run_with_pg.sh",
+		    name);
+	return v;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void pick_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		die("cannot pick a port: %s", strerror(errno));
+	snprintf(h.port, sizeof(h.port), "%d", ntohs(sa.sin_port));
+	close(fd);
+}
+
+void h_init(void)
+{
+	h.top = env_or_die("SLAD_TEST_TOP");
+	h.work = env_or_die("SLAD_TEST_WORK");
+	h.certs = env_or_die("SLAD_TEST_CERTS");
+	h.pgdata = env_or_die("SLAD_TEST_PGDATA");
+	h.bin = env_or_die("SLAD_TEST_BIN");
+	h.conninfo = env_or_die("SLAD_TEST_CONNINFO");
+	snprintf(h.log_path, sizeof(h.log_path), "%s/slad.log", h.work);
+	snprintf(h.conf_path, sizeof(h.conf_path), "%s/slad.conf", h.work);
+	pick_port();
+	signal(SIGPIPE, SIG_IGN);
+}
+
+const char *h_port(void)
+{
+	return h.port;
+}
+
+const char *h_log_path(void)
+{
+	return h.log_path;
+}
+
+pid_t h_slad_pid(void)
+{
+	return h.pid;
+}
+
+const char *h_write_conf(const char *extra)
+{
+	FILE *f = fopen(h.conf_path, "w");
+	if (f == NULL)
+		die("%s: %s", h.conf_path, strerror(errno));
+	fprintf(f,
+	        "listen = 127.0.0.1:%s\n"
+	        "tls_cert = %s/server.crt\n"
+	        "tls_key = %s/server.key\n"
+	        "tls_ca = %s/ca.crt\n"
+	        "database = %s\n"
+	        "log_level = debug\n"
+	        "db_reconnect_min_ms = 50\n"
+	        "db_reconnect_max_ms = 500\n"
+	        "drain_timeout_ms = 3000\n"
+	        "seed_demo = true\n"
+	        "seed_principal = hotline role=hotline\n"
+	        "seed_principal = engineer role=engineer team=north region=east tier=engineer\n"
+	        "seed_principal = engineer2 role=engineer team=south region=west tier=engineer\n"
+	        "seed_principal = engineer3 role=engineer team=north region=east tier=team_lead\n"
+	        "seed_principal = monitor role=monitor\n"
+	        "seed_principal = admin role=admin\n",
+	        h.port, h.certs, h.certs, h.certs, h.conninfo);
+	if (extra)
+		fprintf(f, "%s\n", extra);
+	fclose(f);
+	return h.conf_path;
+}
+
+static pid_t spawn(const char *extra, const char *const *env)
+{
+	if (h.pid > 0)
+		die("slad already running");
+	h_write_conf(extra);
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(h.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			dup2(fd, 1);
+			close(fd);
+		}
+		for (const char *const *e = env; e && *e; e++)
+			putenv((char *)*e);
+		execl(h.bin, h.bin, "-c", h.conf_path, (char *)NULL);
+		_exit(127);
+	}
+	h.pid = pid;
+	return pid;
+}
+
+int h_slad_run_expect_exit(const char *extra, const char *const *env, int timeout_ms)
+{
+	spawn(extra, env);
+	int status = h_slad_wait(timeout_ms);
+	if (status == -1)
+		h_slad_stop(SIGKILL);
+	return status;
+}
+
+pid_t h_slad_start(const char *extra, const char *const *env)
+{
+	pid_t pid = spawn(extra, env);
+	/* Ready when an administrator gets an answer to HELLO. */
+	for (int i = 0; i < 300; i++) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			h.pid = 0;
+			die("slad exited during start-up (status %d); see %s", status, h.log_path);
+		}
+		struct slac_error err;
+		struct slac_client *c = h_connect("admin", &err);
+		if (c != NULL) {
+			slac_client_free(c);
+			return pid;
+		}
+		sleep_ms(50);
+	}
+	die("slad did not become ready; see %s", h.log_path);
+}
+
+int h_slad_stop(int sig)
+{
+	if (h.pid <= 0)
+		return -1;
+	kill(h.pid, sig);
+	int status = 0;
+	waitpid(h.pid, &status, 0);
+	h.pid = 0;
+	return status;
+}
+
+int h_slad_wait(int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		int status;
+		if (waitpid(h.pid, &status, WNOHANG) == h.pid) {
+			h.pid = 0;
+			return status;
+		}
+		sleep_ms(10);
+	}
+	return -1;
+}
+
+bool h_log_contains(const char *needle)
+{
+	FILE *f = fopen(h.log_path, "r");
+	if (f == NULL)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+struct slac_profile h_profile(const char *cert_name)
+{
+	snprintf(h.prof_cert, sizeof(h.prof_cert), "%s/%s.crt", h.certs, cert_name);
+	snprintf(h.prof_key, sizeof(h.prof_key), "%s/%s.key", h.certs, cert_name);
+	snprintf(h.prof_ca, sizeof(h.prof_ca), "%s/ca.crt", h.certs);
+	struct slac_profile p = {
+	    .host = "127.0.0.1",
+	    .port = h.port,
+	    .cert = h.prof_cert,
+	    .key = h.prof_key,
+	    .ca = h.prof_ca,
+	    .server_name = "localhost",
+	    .timeout_ms = 5000,
+	    .client_name = "slad-integration-test",
+	};
+	return p;
+}
+
+struct slac_client *h_connect(const char *cert_name, struct slac_error *err)
+{
+	struct slac_profile p = h_profile(cert_name);
+	return slac_connect(&p, err);
+}
+
+struct slac_client *h_must_connect(const char *cert_name)
+{
+	struct slac_error err;
+	struct slac_client *c = h_connect(cert_name, &err);
+	if (c == NULL)
+		die("connect as %s: %s %s", cert_name, slac_status_name(err.status), err.message);
+	return c;
+}
+
+enum slac_status h_call(struct slac_client *c, const char *verb, const char *json,
+                        struct slac_answer *ans)
+{
+	json_object *body = json ? json_tokener_parse(json) : NULL;
+	if (json && body == NULL)
+		die("test body is not JSON: %s", json);
+	enum slac_status st = slac_call(c, verb, body, ans, 10000);
+	json_object_put(body);
+	return st;
+}
+
+json_object *h_ok(struct slac_client *c, const char *verb, const char *json)
+{
+	struct slac_answer ans;
+	enum slac_status st = h_call(c, verb, json, &ans);
+	if (st != SLAC_OK)
+		die("%s %s: expected OK, got %s %s %s", verb, json ? json : "",
+		    slac_status_name(st), proto_err_name(ans.err.code), ans.err.message);
+	json_object *body = json_object_get(ans.body);
+	slac_answer_clear(&ans);
+	return body;
+}
+
+void h_err(struct slac_client *c, const char *verb, const char *json, const char *code)
+{
+	struct slac_answer ans;
+	enum slac_status st = h_call(c, verb, json, &ans);
+	const char *got = st == SLAC_ERR_SERVER ? proto_err_name(ans.err.code) : "(not ERR)";
+	if (st != SLAC_ERR_SERVER || strcmp(got, code) != 0)
+		die("%s %s: expected ERR %s, got %s %s %s", verb, json ? json : "", code,
+		    slac_status_name(st), got, ans.err.message);
+	slac_answer_clear(&ans);
+}
+
+PGconn *h_db(void)
+{
+	if (h.db == NULL || PQstatus(h.db) != CONNECTION_OK) {
+		PQfinish(h.db);
+		h.db = PQconnectdb(h.conninfo);
+		if (PQstatus(h.db) != CONNECTION_OK)
+			die("database: %s", PQerrorMessage(h.db));
+	}
+	return h.db;
+}
+
+int64_t h_sql_int(const char *sql)
+{
+	PGresult *res = PQexec(h_db(), sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		die("%s: %s", sql, PQresultErrorMessage(res));
+	int64_t v = -1;
+	if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return v;
+}
+
+void h_sql_exec(const char *sql)
+{
+	PGresult *res = PQexec(h_db(), sql);
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		die("%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+}
+
+static void pg_script(const char *call)
+{
+	PQfinish(h.db);
+	h.db = NULL;
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd), "bash -c '. \"%s/tests/lib/pg.sh\" && %s' >/dev/null", h.top,
+	         call);
+	if (system(cmd) != 0)
+		die("%s failed", call);
+}
+
+void h_pg_stop(const char *mode)
+{
+	char call[2048];
+	snprintf(call, sizeof(call), "pg_private_stop \"%s\" %s", h.pgdata, mode);
+	pg_script(call);
+}
+
+void h_pg_start(void)
+{
+	char call[2048];
+	snprintf(call, sizeof(call), "pg_private_start \"%s\"", h.pgdata);
+	pg_script(call);
+}
+
+const char *h_request_id(void)
+{
+	static char buf[64];
+	snprintf(buf, sizeof(buf), "t%d-%u", (int)getpid(), ++h.request_seq);
+	return buf;
+}
