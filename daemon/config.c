@@ -59,6 +59,8 @@ static const struct config_key config_keys[] = {
     INT(db_reconnect_max_ms, 1, 600000, "5000"),
     INT(db_tcp_user_timeout_ms, 0, 600000, "10000"),
     INT(sched_cap_ms, 10, 3600000, "60000"),
+    INT(sched_batch, 1, 100000, "1000"),
+    INT(sched_late_s, 0, 86400, "5"),
     {"log_level", CT_LOG_LEVEL, offsetof(struct slad_config, log_level), 0, 0, 0, "info"},
     BOOL(seed_demo, "false"),
     {"seed_principal", CT_SEED, 0, 0, 0, 0, NULL},

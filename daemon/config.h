@@ -55,6 +55,8 @@ struct slad_config {
 	int db_tcp_user_timeout_ms;
 	/* scheduler */
 	int sched_cap_ms;
+	int sched_batch;
+	int sched_late_s;
 	/* logging */
 	enum log_level log_level;
 	/* seeds, applied on first start only */

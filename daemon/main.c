@@ -19,6 +19,8 @@
 #include "domain.h"
 #include "log.h"
 #include "migrate.h"
+#include "push.h"
+#include "scheduler.h"
 #include "session.h"
 #include "store.h"
 #include "tickets.h"
@@ -141,6 +143,7 @@ static void on_reload(evutil_socket_t sig, short ev, void *arg)
 	d->cfg = next;
 	server_reload(d->server, ctx, next);
 	tickets_reload(d->app.tickets, next);
+	sched_reload(d->app.sched, next);
 	log_info("event=reloaded");
 out:
 	sd_notify_send("READY=1");
@@ -246,6 +249,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	server_set_app(d.server, &d.app);
+	d.app.push = push_new(d.store, d.server);
+	d.app.sched = d.app.push ? sched_new(d.base, d.store, d.app.push, d.cfg) : NULL;
+	if (d.app.sched == NULL) {
+		log_error("event=startup_failed reason=scheduler");
+		goto out;
+	}
+	tickets_set_sched(d.app.tickets, d.app.sched);
 	sigterm = evsignal_new(d.base, SIGTERM, on_terminate, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_terminate, &d);
 	sighup = evsignal_new(d.base, SIGHUP, on_reload, &d);
@@ -262,6 +272,8 @@ out:
 	/* Every path releases everything, so LeakSanitizer speaks only of
 	 * real leaks. */
 	server_free(d.server);
+	sched_free(d.app.sched);
+	push_free(d.app.push);
 	tickets_free(d.app.tickets);
 	store_free(d.store);
 	domain_free(d.app.domain);

@@ -69,6 +69,8 @@ struct session {
 	bool discarding;          /* dropping the rest of an over-long line */
 	bool reading_paused;      /* output over half the cap: back-pressure */
 	bool hello_done;          /* PROTOCOL.md: HELLO first */
+	bool subscribed;          /* SUBSCRIBE: pushes flow to this session */
+	uint64_t last_pushed;     /* highest seq written here */
 	bool lingering;           /* close_notify sent; waiting for the peer's end */
 	const char *close_reason; /* SESSION_CLOSING: for the log (static) */
 	struct request *quit;     /* the QUIT being answered, if any */
@@ -245,6 +247,60 @@ void request_answer_err(struct request *req, enum proto_err code, const char *fm
 const struct principal *request_principal(const struct request *req)
 {
 	return &req->sess->who;
+}
+
+void request_set_subscribed(struct request *req, bool on)
+{
+	req->sess->subscribed = on;
+	if (on)
+		req->sess->last_pushed = 0; /* a new SUBSCRIBE resends the backlog */
+}
+
+void server_push(struct server *srv, int64_t principal_id, uint64_t seq, const char *event,
+                 const json_object *body)
+{
+	char *line = NULL;
+	size_t len = 0;
+	struct session *s = srv->sessions;
+	while (s != NULL) {
+		struct session *next = s->next; /* a cut-off client unlinks s */
+		if (s->subscribed && s->state == SESSION_READY && s->who.id == principal_id &&
+		    seq > s->last_pushed) {
+			if (line == NULL)
+				line = proto_format_push(event, seq, body, &len);
+			if (line == NULL)
+				break;
+			s->last_pushed = seq;
+			session_write(s, line, len);
+		}
+		s = next;
+	}
+	free(line);
+}
+
+int64_t server_subscriber_floor(const struct server *srv, int64_t principal_id)
+{
+	int64_t floor = -1;
+	for (const struct session *s = srv->sessions; s != NULL; s = s->next)
+		if (s->subscribed && s->state == SESSION_READY && s->who.id == principal_id &&
+		    (floor < 0 || (int64_t)s->last_pushed < floor))
+			floor = (int64_t)s->last_pushed;
+	return floor;
+}
+
+size_t server_subscribed_principals(const struct server *srv, int64_t *out, size_t cap)
+{
+	size_t n = 0;
+	for (const struct session *s = srv->sessions; s != NULL && n < cap; s = s->next) {
+		if (!s->subscribed || s->state != SESSION_READY)
+			continue;
+		bool seen = false;
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = out[i] == s->who.id;
+		if (!seen)
+			out[n++] = s->who.id;
+	}
+	return n;
 }
 
 bool request_hello_done(const struct request *req)

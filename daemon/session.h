@@ -74,6 +74,19 @@ void request_answer_ok(struct request *req, const json_object *body);
 void request_answer_err(struct request *req, enum proto_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const struct principal *request_principal(const struct request *req);
+/* Pushes (PROTOCOL.md "Pushes"): a subscribed session receives the
+ * principal's pushes in seq order; `last_pushed` dedups resends. */
+void request_set_subscribed(struct request *req, bool on);
+/* Write `* EVENT seq body` to every subscribed session of the principal
+ * that has not had this seq yet. */
+void server_push(struct server *srv, int64_t principal_id, uint64_t seq, const char *event,
+                 const json_object *body);
+/* The lowest seq pushed to a subscribed session of the principal (the point
+ * a catch-up must start after), or -1 if it has no subscribed session. */
+int64_t server_subscriber_floor(const struct server *srv, int64_t principal_id);
+/* Principals with a subscribed session here; up to cap ids into out. */
+size_t server_subscribed_principals(const struct server *srv, int64_t *out, size_t cap);
+
 /* PROTOCOL.md "HELLO first": whether this session has said HELLO. */
 bool request_hello_done(const struct request *req);
 void request_set_hello_done(struct request *req);

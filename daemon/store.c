@@ -42,6 +42,7 @@ struct store_conn {
 	struct store_query *query; /* under way while BUSY */
 	PGresult *result;          /* first result of the query under way */
 	bool flushing;
+	bool listener; /* the LISTEN connection, not part of the pool */
 };
 
 struct store {
@@ -52,6 +53,10 @@ struct store {
 	struct store_query *head, *tail;
 	size_t queued;
 	size_t busy;
+	struct store_conn *listen_conn;
+	char listen_sql[512];
+	store_notify_cb notify_cb;
+	void *notify_arg;
 };
 
 static void conn_start(struct store_conn *c);
@@ -190,7 +195,7 @@ static void conn_down(struct store_conn *c, const char *why)
 		query_finish(lost, STORE_UNAVAILABLE, NULL);
 	/* With no connection left, nothing queued can run soon: fail it now
 	 * rather than let hotline staff wait on a dead database. */
-	if (!store_available(st)) {
+	if (!c->listener && !store_available(st)) {
 		while (st->head != NULL) {
 			struct store_query *next = st->head->next;
 			st->queued--;
@@ -295,6 +300,17 @@ static void conn_io_cb(evutil_socket_t fd, short ev, void *arg)
 			c->backoff_ms = c->st->cfg->db_reconnect_min_ms;
 			log_info("event=db_up conn=%d server_version=%d", c->index,
 			         PQserverVersion(c->pg));
+			if (c->listener) {
+				if (!PQsendQuery(c->pg, c->st->listen_sql) || PQflush(c->pg) < 0) {
+					conn_down(c, PQerrorMessage(c->pg));
+					return;
+				}
+				conn_set_io(c, EV_READ);
+				/* Whatever was announced while we were away is lost:
+				 * tell the owner to catch up. */
+				c->st->notify_cb(c->st->notify_arg, NULL, NULL);
+				return;
+			}
 			conn_set_io(c, EV_READ);
 			conn_dispatch(c->st);
 			return;
@@ -304,14 +320,23 @@ static void conn_io_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 	}
 	if (c->state == CONN_IDLE) {
-		/* Unsolicited input while idle: a NOTICE, or the server closed. */
+		/* Unsolicited input while idle: a NOTICE, a notification, or the
+		 * server closed. */
 		if (!PQconsumeInput(c->pg) || PQstatus(c->pg) == CONNECTION_BAD) {
 			conn_down(c, PQerrorMessage(c->pg));
 			return;
 		}
+		if (c->listener) {
+			PGresult *res;
+			while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL)
+				PQclear(res); /* the LISTEN's own answer */
+		}
 		PGnotify *n;
-		while ((n = PQnotifies(c->pg)) != NULL)
+		while ((n = PQnotifies(c->pg)) != NULL) {
+			if (c->listener)
+				c->st->notify_cb(c->st->notify_arg, n->relname, n->extra);
 			PQfreemem(n);
+		}
 		return;
 	}
 	if (c->state != CONN_BUSY)
@@ -414,8 +439,47 @@ void store_free(struct store *st)
 		query_finish(st->head, STORE_UNAVAILABLE, NULL);
 		st->head = next;
 	}
+	if (st->listen_conn != NULL) {
+		struct store_conn *c = st->listen_conn;
+		if (c->io)
+			event_free(c->io);
+		if (c->timer)
+			event_free(c->timer);
+		PQfinish(c->pg);
+		free(c);
+	}
 	free(st->conns);
 	free(st);
+}
+
+int store_listen(struct store *st, const char *const *channels, store_notify_cb cb, void *arg)
+{
+	if (st->listen_conn != NULL)
+		return -1;
+	size_t used = 0;
+	st->listen_sql[0] = '\0';
+	for (const char *const *ch = channels; *ch != NULL; ch++) {
+		/* Channel names are our own constants, never input: quoted as
+		 * identifiers all the same. */
+		int n = snprintf(st->listen_sql + used, sizeof(st->listen_sql) - used,
+		                 "LISTEN \"%s\";", *ch);
+		if (n < 0 || (size_t)n >= sizeof(st->listen_sql) - used || strchr(*ch, '"'))
+			return -1;
+		used += (size_t)n;
+	}
+	struct store_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -1;
+	c->st = st;
+	c->index = -1;
+	c->listener = true;
+	c->backoff_ms = st->cfg->db_reconnect_min_ms;
+	c->timer = evtimer_new(st->base, conn_timer_cb, c);
+	st->listen_conn = c;
+	st->notify_cb = cb;
+	st->notify_arg = arg;
+	conn_start(c);
+	return 0;
 }
 
 int store_submit(struct store *st, const char *sql, int nparams, const char *const *values,

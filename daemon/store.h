@@ -47,6 +47,17 @@ __attribute__((warn_unused_result)) int store_submit(struct store *st, const cha
                                                      const char *const *values, store_cb cb,
                                                      void *arg);
 
+/*
+ * A dedicated connection that LISTENs on `channels` (a NULL-terminated list)
+ * and calls cb(arg, channel, payload) for each notification.  After every
+ * (re)connect it calls cb(arg, NULL, NULL): notifications may have been
+ * missed meanwhile, so the caller catches up (DESIGN.md: a notification is
+ * a hint, never the only way news travels).  0 or -1.
+ */
+typedef void (*store_notify_cb)(void *arg, const char *channel, const char *payload);
+__attribute__((warn_unused_result)) int store_listen(struct store *st, const char *const *channels,
+                                                     store_notify_cb cb, void *arg);
+
 /* Whether at least one connection is up (health, metrics). */
 bool store_available(const struct store *st);
 

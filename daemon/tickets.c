@@ -23,6 +23,7 @@
 #include "failpoint.h"
 #include "log.h"
 #include "session.h"
+#include "scheduler.h"
 #include "severity.h"
 #include "store.h"
 #include "ticket.h"
@@ -35,6 +36,7 @@
 struct batch_item {
 	struct request *req;
 	json_object *item;
+	sla_time first_due; /* earliest step of its clocks: the scheduler's cue */
 };
 
 struct tickets {
@@ -47,6 +49,7 @@ struct tickets {
 	size_t queued, cap;
 	int in_flight; /* batches sent, not yet answered */
 	struct event *flush_timer;
+	struct sched *sched; /* told when new clock rows fall due */
 };
 
 struct batch {
@@ -171,10 +174,12 @@ static json_object *clocks_array(const struct sla_deadline_eval *ev)
 }
 
 /*
- * The clock rows to store: one per clock the ticket runs, with the next
- * step to fire.  `prior` (may be NULL) is the stored rows: within the same
- * cycle the scheduler's position is kept (DESIGN.md "Time"), so a step that
- * already fired does not fire again after a reschedule.
+ * The clock rows to store: one per clock the ticket runs, each with the rest
+ * of its step schedule (warnings, breach, ladder, with due instants) for the
+ * scheduler to walk (deploy/sql/003_escalations.sql).  `prior` (may be NULL)
+ * is the stored rows: within the same cycle the scheduler's position is
+ * kept (DESIGN.md "Time"), so a step that already fired is not offered
+ * again after a reschedule.
  */
 static json_object *clocks_rows(const struct sla_deadline_eval *ev, const json_object *prior)
 {
@@ -192,8 +197,6 @@ static json_object *clocks_rows(const struct sla_deadline_eval *ev, const json_o
 			    util_jint(row, "cycle", 0) == ev->cycle && util_jhas(row, "next_step"))
 				after = (int)util_jint(row, "next_step", 0) - 1;
 		}
-		struct sla_step step;
-		bool has = sla_deadline_next_step(ev, (enum sla_clock)c, after, &step);
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "clock", json_object_new_string(sla_clock_name(c)));
 		json_object_object_add(o, "cycle", json_object_new_int(ev->cycle));
@@ -204,17 +207,55 @@ static json_object *clocks_rows(const struct sla_deadline_eval *ev, const json_o
 			                       json_object_new_int64(ce->start_at));
 			json_object_object_add(o, "due_at", json_object_new_int64(ce->due_at));
 		}
-		if (has) {
-			json_object_object_add(o, "next_step", json_object_new_int(step.index));
-			json_object_object_add(o, "next_due_at",
-			                       json_object_new_int64(step.due_at));
-		} else if (ce->state == SLA_CS_PAUSED && after >= -1) {
-			/* Paused: keep the position, nothing due until resumed. */
-			json_object_object_add(o, "next_step", json_object_new_int(after + 1));
+		json_object *steps = json_object_new_array();
+		struct sla_step step;
+		int from = after;
+		while (sla_deadline_next_step(ev, (enum sla_clock)c, from, &step)) {
+			json_object *s = json_object_new_object();
+			json_object_object_add(s, "i", json_object_new_int(step.index));
+			json_object_object_add(s, "kind",
+			                       json_object_new_string(step_kind_names[step.kind]));
+			json_object_object_add(s, "tier",
+			                       json_object_new_string(sla_tier_name(step.tier)));
+			json_object_object_add(s, "permille", json_object_new_int(step.permille));
+			json_object_object_add(s, "at", json_object_new_int64(step.due_at));
+			json_object_array_add(steps, s);
+			from = step.index;
 		}
+		json_object_object_add(o, "steps", steps);
+		/* Paused or stopped: nothing to fire, but keep the position. */
+		json_object_object_add(o, "next_step", json_object_new_int(after + 1));
 		json_object_array_add(rows, o);
 	}
 	return rows;
+}
+
+/* The earliest step instant among clock rows (SLA_TIME_NEVER: none). */
+static sla_time rows_first_due(const json_object *rows)
+{
+	sla_time first = SLA_TIME_NEVER;
+	for (size_t i = 0; rows && i < json_object_array_length(rows); i++) {
+		json_object *steps = NULL;
+		json_object_object_get_ex(json_object_array_get_idx(rows, i), "steps", &steps);
+		if (steps && json_object_array_length(steps) > 0) {
+			sla_time at =
+			    util_jint(json_object_array_get_idx(steps, 0), "at", SLA_TIME_NEVER);
+			if (at < first)
+				first = at;
+		}
+	}
+	return first;
+}
+
+static void poke_scheduler(struct tickets *t, sla_time due)
+{
+	if (t->sched != NULL && due != SLA_TIME_NEVER)
+		sched_poke(t->sched, due);
+}
+
+void tickets_set_sched(struct tickets *t, struct sched *s)
+{
+	t->sched = s;
 }
 
 /* ---- REPORT and ALERT trigger: group commit ---- */
@@ -229,8 +270,14 @@ static void batch_done(void *arg, enum store_status status, PGresult *res)
 	json_object *results = NULL;
 	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		results = json_tokener_parse(PQgetvalue(res, 0, 0));
-	if (results != NULL && json_object_array_length(results) == b->n)
+	if (results != NULL && json_object_array_length(results) == b->n) {
 		failpoint("report_after_commit"); /* committed, nobody answered yet */
+		sla_time first = SLA_TIME_NEVER;
+		for (size_t i = 0; i < b->n; i++)
+			if (b->items[i].first_due < first)
+				first = b->items[i].first_due;
+		poke_scheduler(t, first);
+	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct request *req = b->items[i].req;
 		json_object_put(b->items[i].item);
@@ -319,7 +366,9 @@ static void batch_enqueue(struct tickets *t, struct request *req, json_object *i
 		t->queue = q;
 		t->cap = cap;
 	}
-	t->queue[t->queued++] = (struct batch_item){req, item};
+	json_object *rows = NULL;
+	json_object_object_get_ex(item, "clocks", &rows);
+	t->queue[t->queued++] = (struct batch_item){req, item, rows_first_due(rows)};
 	batch_flush(t);
 }
 
@@ -514,7 +563,11 @@ static int loaded_parse(struct tickets *t, const char *text, struct loaded *l)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_array_get_idx(events, i);
-		struct sla_event *ev = &l->events[i];
+		/* Fired escalation steps are history for people, not facts the
+		 * state machine or the clocks depend on. */
+		if (util_jstr(e, "kind") && strcmp(util_jstr(e, "kind"), "escalated") == 0)
+			continue;
+		struct sla_event *ev = &l->events[l->n_events];
 		if (sla_event_kind_parse(util_jstr(e, "kind"), &ev->kind) != 0)
 			return -1;
 		ev->at = util_jint(e, "at", 0);
@@ -522,9 +575,9 @@ static int loaded_parse(struct tickets *t, const char *text, struct loaded *l)
 		/* Only REPORTED and RECLASSIFIED carry a level for libsla. */
 		if (ev->kind != SLA_EV_REPORTED && ev->kind != SLA_EV_RECLASSIFIED)
 			ev->level = SLA_LEVEL_NONE;
+		l->n_events++;
 	}
-	l->n_events = n;
-	return 0;
+	return l->n_events > 0 ? 0 : -1;
 }
 
 /* ---- state changes ---- */
@@ -567,6 +620,7 @@ struct change {
 	int attempts;
 	struct loaded l;
 	json_object *answer;
+	sla_time first_due; /* earliest step of the rewritten clocks */
 };
 
 static void change_load(struct change *c);
@@ -612,6 +666,7 @@ static void change_applied(void *arg, enum store_status status, PGresult *res)
 		return;
 	}
 	failpoint("change_after_commit");
+	poke_scheduler(c->t, c->first_due);
 	json_object_object_add(c->answer, "version",
 	                       json_object_new_int64(util_jint(r, "version", 0)));
 	json_object_put(r);
@@ -938,7 +993,9 @@ static void change_decide(struct change *c)
 	json_object_object_add(change, "version", json_object_new_int64(l->version));
 	json_object_object_add(change, "event", event);
 	json_object_object_add(change, "patch", patch);
-	json_object_object_add(change, "clocks", clocks_rows(dl, l->clock_rows));
+	json_object *rows = clocks_rows(dl, l->clock_rows);
+	c->first_due = rows_first_due(rows);
+	json_object_object_add(change, "clocks", rows);
 	if (req->verb->creating) {
 		char hash[65];
 		util_body_hash(body, hash);
@@ -1242,9 +1299,28 @@ static json_object *ticket_object(const struct loaded *l, const struct sla_deadl
 		                       json_object_new_boolean(charge.provisional));
 	}
 	json_object_object_add(t, "charge", ch);
-	/* Escalations arrive with the scheduler (issue 5): none fired yet. */
-	json_object_object_add(t, "escalations", json_object_new_array());
-	json_object_object_add(t, "undelivered", json_object_new_boolean(0));
+	/* Fired steps; `undelivered`: one reached nobody or was never
+	 * receipted -- the ladder climbs regardless (DESIGN.md "Delivery"). */
+	json_object *fired = NULL, *escalations = json_object_new_array();
+	bool undelivered = false;
+	json_object_object_get_ex(r, "escalations", &fired);
+	for (size_t i = 0; fired && i < json_object_array_length(fired); i++) {
+		json_object *e = json_object_array_get_idx(fired, i);
+		json_object *o = json_object_new_object();
+		copy_as(o, "step", e, "step");
+		copy_as(o, "clock", e, "clock");
+		copy_as(o, "tier", e, "tier");
+		copy_as(o, "reached", e, "reached");
+		copy_as(o, "cycle", e, "cycle");
+		copy_time(o, "fired_at", e, "fired_at");
+		copy_as(o, "late", e, "late");
+		copy_as(o, "delivered_to", e, "delivered_to");
+		copy_as(o, "receipted", e, "receipted");
+		undelivered |= !util_jbool(e, "receipted", false);
+		json_object_array_add(escalations, o);
+	}
+	json_object_object_add(t, "escalations", escalations);
+	json_object_object_add(t, "undelivered", json_object_new_boolean(undelivered));
 
 	if (with_history) {
 		json_object *events = NULL, *hist = json_object_new_array();

@@ -21,6 +21,9 @@ struct tickets *tickets_new(struct event_base *base, struct store *st, struct do
                             const struct slad_config *cfg);
 void tickets_free(struct tickets *t);
 void tickets_reload(struct tickets *t, const struct slad_config *cfg);
+/* The scheduler to tell when committed clock rows fall due (may be NULL). */
+struct sched;
+void tickets_set_sched(struct tickets *t, struct sched *s);
 
 void tickets_report(struct tickets *t, struct request *req);
 void tickets_alert(struct tickets *t, struct request *req);

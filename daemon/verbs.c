@@ -15,6 +15,7 @@
 #include "session.h"
 #include "store.h"
 #include "admin.h"
+#include "push.h"
 #include "tickets.h"
 #include "util.h"
 
@@ -40,6 +41,11 @@ TICKETS_VERB(change)
 TICKETS_VERB(show)
 TICKETS_VERB(list)
 TICKETS_VERB(find_customer)
+
+static void verb_push(struct request *req)
+{
+	push_dispatch(((struct app *)server_app(req->srv))->push, req);
+}
 
 static void verb_admin(struct request *req)
 {
@@ -79,6 +85,10 @@ static const struct {
     {"POLICY_SHOW", verb_admin},
     {"RULES_SET", verb_admin},
     {"RULES_SHOW", verb_admin},
+    {"SUBSCRIBE", verb_push},
+    {"UNSUBSCRIBE", verb_push},
+    {"RECEIPT", verb_push},
+    {"ROTA_ADD", verb_push},
 };
 
 static void audit_done(void *arg, enum store_status status, PGresult *res)
@@ -166,6 +176,7 @@ static void verb_hello(struct request *req)
 	json_object *caps = json_object_new_array();
 	json_object_array_add(caps, json_object_new_string("pipelining"));
 	json_object_array_add(caps, json_object_new_string("idempotency"));
+	json_object_array_add(caps, json_object_new_string("push"));
 	json_object_object_add(body, "capabilities", caps);
 	/* Which verbs this server carries out today (PROTOCOL.md NOT_IMPLEMENTED). */
 	json_object *verbs = json_object_new_array();

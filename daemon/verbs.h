@@ -8,11 +8,15 @@
 struct request;
 struct tickets;
 struct domain;
+struct push;
+struct sched;
 
 /* What the handlers work with; one per process, owned by main. */
 struct app {
 	struct tickets *tickets;
 	struct domain *domain;
+	struct push *push;
+	struct sched *sched;
 };
 
 /* Record a refusal in the audit table (DESIGN.md: a refusal is an error

@@ -70,6 +70,15 @@ void h_sql_exec(const char *sql);
 void h_pg_stop(const char *mode);
 void h_pg_start(void);
 
+/*
+ * Time for slad, moved by libfaketime (DESIGN.md: never by sleeping): the
+ * environment list to start slad with, whose wall clock then stands still
+ * at whatever h_set_time() last wrote; the monotonic clock (libevent's
+ * timers) keeps running for real.
+ */
+const char *const *h_fake_time_env(void);
+void h_set_time(int64_t epoch);
+
 /* A fresh request_id. */
 const char *h_request_id(void);
 

@@ -1,0 +1,183 @@
+/*
+ * scheduler.c - see scheduler.h.
+ */
+#include "scheduler.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "push.h"
+#include "store.h"
+#include "util.h"
+
+struct sched {
+	struct event_base *base;
+	struct store *store;
+	struct push *push;
+	const struct slad_config *cfg;
+	struct event *timer;
+	sla_time armed_for; /* wall instant the timer is set for; 0: none */
+	bool in_flight;     /* a slad_fire_due() is running */
+	bool again;         /* poked while in flight: look again after */
+};
+
+static void sched_fire(struct sched *s);
+
+static void arm(struct sched *s, sla_time due)
+{
+	sla_time now = util_now();
+	int64_t ms = due <= now ? 0 : (int64_t)(due - now) * 1000;
+	/* The cap: a wall-clock jump or a missed wake-up is caught within it. */
+	if (ms > s->cfg->sched_cap_ms)
+		ms = s->cfg->sched_cap_ms;
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+	evtimer_del(s->timer);
+	evtimer_add(s->timer, &tv);
+	s->armed_for = now + (sla_time)(ms / 1000);
+}
+
+static void fired(void *arg, enum store_status status, PGresult *res)
+{
+	struct sched *s = arg;
+	s->in_flight = false;
+	json_object *r = NULL;
+	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		r = json_tokener_parse(PQgetvalue(res, 0, 0));
+	if (r == NULL) {
+		if (status == STORE_DONE) {
+			char q[600];
+			log_error("event=sched_fire_failed reason=%s",
+			          log_quote(q, sizeof(q), PQresultErrorMessage(res)));
+		}
+		/* Nothing was claimed for good: try again after the back-off. */
+		arm(s, util_now() + 1);
+		return;
+	}
+	int64_t n_fired = util_jint(r, "fired", 0);
+	int64_t claimed = util_jint(r, "claimed", 0);
+	if (n_fired > 0)
+		log_info("event=sched_fired steps=%" PRId64 " rows=%" PRId64, n_fired, claimed);
+	json_object *who = NULL;
+	if (json_object_object_get_ex(r, "principals", &who) && who != NULL) {
+		size_t n = json_object_array_length(who);
+		int64_t ids[256];
+		for (size_t i = 0; i < n; i += 256) {
+			size_t k = 0;
+			for (; k < 256 && i + k < n; k++)
+				ids[k] =
+				    json_object_get_int64(json_object_array_get_idx(who, i + k));
+			push_catch_up(s->push, ids, k);
+		}
+	}
+	sla_time next = util_jint(r, "next_due", 0);
+	json_object_put(r);
+	if (claimed >= s->cfg->sched_batch || s->again) {
+		s->again = false;
+		sched_fire(s); /* more is due right now */
+		return;
+	}
+	arm(s, next > 0 ? next : util_now() + s->cfg->sched_cap_ms / 1000 + 1);
+}
+
+static void sched_fire(struct sched *s)
+{
+	if (s->in_flight) {
+		s->again = true;
+		return;
+	}
+	char now[24], lim[16], late[16];
+	snprintf(now, sizeof(now), "%" PRId64, util_now());
+	snprintf(lim, sizeof(lim), "%d", s->cfg->sched_batch);
+	snprintf(late, sizeof(late), "%d", s->cfg->sched_late_s);
+	const char *params[3] = {now, lim, late};
+	if (store_submit(s->store, "SELECT slad_fire_due($1::bigint, $2::int, $3::int)", 3, params,
+	                 fired, s) != 0) {
+		arm(s, util_now() + 1); /* database away: look again soon */
+		return;
+	}
+	s->in_flight = true;
+	s->armed_for = 0;
+}
+
+static void timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	sched_fire(arg);
+}
+
+/* LISTEN: other instances announce new pushes; after a reconnect (channel
+ * NULL) anything may have been missed. */
+static void notified(void *arg, const char *channel, const char *payload)
+{
+	struct sched *s = arg;
+	if (channel == NULL) {
+		push_catch_up(s->push, NULL, 0);
+		sched_poke(s, util_now());
+		return;
+	}
+	if (strcmp(channel, "slad_push") != 0 || payload == NULL)
+		return;
+	int64_t ids[256];
+	size_t n = 0;
+	for (const char *p = payload; *p != '\0' && n < 256;) {
+		char *end;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		ids[n++] = v;
+		p = *end == ',' ? end + 1 : end;
+	}
+	push_catch_up(s->push, ids, n);
+}
+
+struct sched *sched_new(struct event_base *base, struct store *st, struct push *push,
+                        const struct slad_config *cfg)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->store = st;
+	s->push = push;
+	s->cfg = cfg;
+	s->timer = evtimer_new(base, timer_cb, s);
+	static const char *const channels[] = {"slad_push", NULL};
+	if (s->timer == NULL || store_listen(st, channels, notified, s) != 0) {
+		sched_free(s);
+		return NULL;
+	}
+	/* First look right away: whatever came due while slad was down fires
+	 * now, once, in order, marked late. */
+	arm(s, util_now());
+	return s;
+}
+
+void sched_free(struct sched *s)
+{
+	if (s == NULL)
+		return;
+	if (s->timer)
+		event_free(s->timer);
+	free(s);
+}
+
+void sched_reload(struct sched *s, const struct slad_config *cfg)
+{
+	s->cfg = cfg;
+}
+
+void sched_poke(struct sched *s, sla_time due)
+{
+	if (s->in_flight) {
+		if (due <= util_now())
+			s->again = true;
+		return;
+	}
+	if (s->armed_for == 0 || due < s->armed_for)
+		arm(s, due);
+}
