@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failpoint.h"
 #include "log.h"
 #include "session.h"
 #include "store.h"
@@ -218,6 +219,8 @@ void push_dispatch(struct push *p, struct request *req)
 		rc = store_submit(p->store, "SELECT slad_subscribe($1::bigint, $2::jsonb)", 2,
 		                  params, subscribed, op);
 	} else if (strcmp(verb, "RECEIPT") == 0) {
+		/* The push reached the client; its receipt is not recorded yet. */
+		failpoint("receipt_before_commit");
 		snprintf(num, sizeof(num), "%" PRId64, util_jint(b, "seq", 0));
 		const char *params[2] = {pid, num};
 		/* Receipting twice is fine; it stops nothing but the resending. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "failpoint.h"
 #include "log.h"
 #include "push.h"
 #include "store.h"
@@ -57,6 +58,8 @@ static void fired(void *arg, enum store_status status, PGresult *res)
 		arm(s, util_now() + 1);
 		return;
 	}
+	/* Committed, nobody told yet: the pushes wait in PostgreSQL. */
+	failpoint("sched_after_commit");
 	int64_t n_fired = util_jint(r, "fired", 0);
 	int64_t claimed = util_jint(r, "claimed", 0);
 	if (n_fired > 0)
@@ -94,6 +97,7 @@ static void sched_fire(struct sched *s)
 	snprintf(lim, sizeof(lim), "%d", s->cfg->sched_batch);
 	snprintf(late, sizeof(late), "%d", s->cfg->sched_late_s);
 	const char *params[3] = {now, lim, late};
+	failpoint("sched_before_fire"); /* due, not yet claimed */
 	if (store_submit(s->store, "SELECT slad_fire_due($1::bigint, $2::int, $3::int)", 3, params,
 	                 fired, s) != 0) {
 		arm(s, util_now() + 1); /* database away: look again soon */
