@@ -213,8 +213,43 @@ static void request_release(struct request *req)
 	free(req);
 }
 
+/* An internal request's answer goes to its callback, not to a session. */
+static bool answer_internal(struct request *req, enum proto_err code, const json_object *body,
+                            const char *message)
+{
+	if (req->sess != NULL)
+		return false;
+	req->on_answer(req->answer_arg, code, body, message);
+	proto_msg_clear(&req->msg);
+	free(req);
+	return true;
+}
+
+struct request *request_new_internal(struct server *srv, const struct principal *who,
+                                     const char *verb, json_object *body, request_answer_fn fn,
+                                     void *arg)
+{
+	struct request *req = calloc(1, sizeof(*req));
+	if (req == NULL) {
+		json_object_put(body);
+		return NULL;
+	}
+	req->srv = srv;
+	req->who = *who;
+	req->on_answer = fn;
+	req->answer_arg = arg;
+	snprintf(req->tag, sizeof(req->tag), "internal");
+	req->msg.kind = PROTO_MSG_REQUEST;
+	snprintf(req->msg.tag, sizeof(req->msg.tag), "internal");
+	snprintf(req->msg.verb, sizeof(req->msg.verb), "%s", verb);
+	req->msg.body = body;
+	return req;
+}
+
 void request_answer_ok(struct request *req, const json_object *body)
 {
+	if (answer_internal(req, PROTO_OK, body, NULL))
+		return;
 	struct session *s = req->sess;
 	size_t len;
 	char *line = proto_format_ok(req->tag, body, &len);
@@ -240,17 +275,21 @@ void request_answer_err(struct request *req, enum proto_err code, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	if (answer_internal(req, code, NULL, message))
+		return;
 	session_send_err(req->sess, req->tag, code, message);
 	request_release(req);
 }
 
 const struct principal *request_principal(const struct request *req)
 {
-	return &req->sess->who;
+	return req->sess ? &req->sess->who : &req->who;
 }
 
 void request_set_subscribed(struct request *req, bool on)
 {
+	if (req->sess == NULL)
+		return;
 	req->sess->subscribed = on;
 	if (on)
 		req->sess->last_pushed = 0; /* a new SUBSCRIBE resends the backlog */
@@ -305,12 +344,13 @@ size_t server_subscribed_principals(const struct server *srv, int64_t *out, size
 
 bool request_hello_done(const struct request *req)
 {
-	return req->sess->hello_done;
+	return req->sess == NULL || req->sess->hello_done;
 }
 
 void request_set_hello_done(struct request *req)
 {
-	req->sess->hello_done = true;
+	if (req->sess != NULL)
+		req->sess->hello_done = true;
 }
 
 void request_close_after(struct request *req)
@@ -318,6 +358,8 @@ void request_close_after(struct request *req)
 	/* Read no further line; request_answer_ok() writes the answer once the
 	 * earlier requests are answered, then the session finishes. */
 	struct session *s = req->sess;
+	if (s == NULL)
+		return;
 	if (s->quit == NULL && s->state == SESSION_READY) {
 		s->quit = req;
 		bufferevent_disable(s->bev, EV_READ);

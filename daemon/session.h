@@ -36,13 +36,32 @@ struct principal {
 
 /* A request handed to a verb: the session it came from (referenced), the
  * tag to answer with, and the parsed message (owned). */
+/* How an internal request (no session: the HTTPS webhooks) learns its
+ * answer: code PROTO_OK with the body, or an error code with a message. */
+typedef void (*request_answer_fn)(void *arg, enum proto_err code, const json_object *body,
+                                  const char *message);
+
 struct request {
-	struct session *sess;
+	struct session *sess; /* NULL for an internal request */
 	struct server *srv;
 	char tag[PROTO_TAG_MAX + 1];
 	struct proto_msg msg;
 	const struct proto_verb *verb;
+	/* internal requests only */
+	struct principal who;
+	request_answer_fn on_answer;
+	void *answer_arg;
 };
+
+/*
+ * A request that did not come over a session -- a webhook turned into ALERT
+ * -- for verbs_dispatch().  Takes `body` (a json-c reference); `who` is
+ * copied.  The answer goes to fn(arg, ...), exactly once.  NULL on
+ * allocation failure (body released).
+ */
+struct request *request_new_internal(struct server *srv, const struct principal *who,
+                                     const char *verb, json_object *body, request_answer_fn fn,
+                                     void *arg);
 
 /* Start listening.  NULL with the reason in err. */
 struct server *server_new(struct event_base *base, struct slad_config *cfg, SSL_CTX *ctx,
