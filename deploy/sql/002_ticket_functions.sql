@@ -39,8 +39,6 @@ DECLARE
     provisional boolean;
     eq_id       bigint;
     eq_cust     bigint;
-    claimed     integer;
-    prior       record;
     existing    record;
     tid         bigint;
     v_answer      jsonb;
@@ -97,23 +95,10 @@ BEGIN
             CONTINUE;
         END IF;
 
-        -- Claim the request id.  A concurrent claim of the same id waits
-        -- here for the other transaction, then sees its committed answer.
-        INSERT INTO requests (principal_id, request_id, body_hash, answer)
-        VALUES (pid, item->>'request_id', item->>'body_hash', 'null')
-        ON CONFLICT DO NOTHING;
-        GET DIAGNOSTICS claimed = ROW_COUNT;
-        IF claimed = 0 THEN
-            SELECT r.body_hash, r.answer INTO prior FROM requests r
-             WHERE r.principal_id = pid AND r.request_id = item->>'request_id';
-            IF prior.body_hash = item->>'body_hash' THEN
-                results := results || jsonb_build_array(jsonb_build_object('ok', prior.answer,
-                    'replay', true));
-            ELSE
-                results := results || jsonb_build_array(jsonb_build_object('err',
-                    'IDEMPOTENCY_MISMATCH', 'message',
-                    'request_id ' || (item->>'request_id') || ' was used with a different body'));
-            END IF;
+        v_answer := slad_claim_request(pid, item->>'request_id', item->>'body_hash');
+        IF v_answer IS NOT NULL THEN
+            results := results || jsonb_build_array(CASE WHEN v_answer ? 'err' THEN v_answer
+                                                         ELSE jsonb_build_object('ok', v_answer) END);
             CONTINUE;
         END IF;
 
@@ -182,8 +167,7 @@ BEGIN
         ELSIF v_answer IS NULL THEN
             RAISE EXCEPTION 'dedup key % neither found nor inserted', dedup;
         END IF;
-        UPDATE requests SET answer = v_answer
-         WHERE principal_id = pid AND request_id = item->>'request_id';
+        PERFORM slad_answer_request(pid, item->>'request_id', v_answer);
         results := results || jsonb_build_array(jsonb_build_object('ok', v_answer));
     END LOOP;
     RETURN results;
@@ -284,25 +268,49 @@ BEGIN
 END
 $$;
 
--- PRINCIPAL_ADD with request_id replay rules, like every creating verb.
-CREATE FUNCTION slad_principal_add(pid bigint, rid text, hash text, body jsonb) RETURNS jsonb
+-- The request_id rules of every creating verb (PROTOCOL.md): claim the id
+-- for this body.  NULL: claimed, go ahead (and store the answer later).
+-- Otherwise the answer to give now: the first answer (a replay) or
+-- IDEMPOTENCY_MISMATCH.  A concurrent claim waits for the other
+-- transaction, then sees its committed answer.
+CREATE FUNCTION slad_claim_request(pid bigint, rid text, hash text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    n       integer;
-    prior   record;
-    v_answer jsonb;
+    n     integer;
+    prior record;
 BEGIN
     INSERT INTO requests (principal_id, request_id, body_hash, answer)
     VALUES (pid, rid, hash, 'null') ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS n = ROW_COUNT;
-    IF n = 0 THEN
-        SELECT r.body_hash, r.answer INTO prior FROM requests r
-         WHERE r.principal_id = pid AND r.request_id = rid;
-        IF prior.body_hash = hash THEN
-            RETURN prior.answer || jsonb_build_object('replay', true);
-        END IF;
-        RETURN jsonb_build_object('err', 'IDEMPOTENCY_MISMATCH',
-                                  'message', 'request_id ' || rid || ' was used with a different body');
+    IF n = 1 THEN
+        RETURN NULL;
+    END IF;
+    SELECT r.body_hash, r.answer INTO prior FROM requests r
+     WHERE r.principal_id = pid AND r.request_id = rid;
+    IF prior.body_hash = hash THEN
+        RETURN prior.answer || jsonb_build_object('replay', true);
+    END IF;
+    RETURN jsonb_build_object('err', 'IDEMPOTENCY_MISMATCH',
+                              'message', 'request_id ' || rid || ' was used with a different body');
+END
+$$;
+
+-- Store the answer of a claimed request_id.
+CREATE FUNCTION slad_answer_request(pid bigint, rid text, answer jsonb) RETURNS jsonb
+LANGUAGE sql AS $$
+    UPDATE requests SET answer = slad_answer_request.answer
+     WHERE principal_id = pid AND request_id = rid;
+    SELECT answer;
+$$;
+
+-- PRINCIPAL_ADD.
+CREATE FUNCTION slad_principal_add(pid bigint, rid text, hash text, body jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_answer jsonb := slad_claim_request(pid, rid, hash);
+BEGIN
+    IF v_answer IS NOT NULL THEN
+        RETURN v_answer;
     END IF;
     INSERT INTO principals (name, role, tier, team, region, display_name, phone)
     VALUES (body->>'name', body->>'role', body->>'tier', body->>'team', body->>'region',
@@ -316,7 +324,6 @@ BEGIN
         RETURN jsonb_build_object('err', 'CONFLICT',
                                   'message', 'principal ' || (body->>'name') || ' exists');
     END IF;
-    UPDATE requests SET answer = v_answer WHERE principal_id = pid AND request_id = rid;
-    RETURN v_answer;
+    RETURN slad_answer_request(pid, rid, v_answer);
 END
 $$;

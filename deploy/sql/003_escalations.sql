@@ -260,12 +260,10 @@ BEGIN
 END
 $$;
 
--- ROTA_ADD with the replay rules of every creating verb.
+-- ROTA_ADD.
 CREATE FUNCTION slad_rota_add(pid bigint, rid text, hash text, body jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    n        integer;
-    prior    record;
     who      bigint;
     v_answer jsonb;
 BEGIN
@@ -277,23 +275,14 @@ BEGIN
     IF (body->>'to')::timestamptz <= (body->>'from')::timestamptz THEN
         RETURN jsonb_build_object('err', 'INVALID_FIELD', 'message', 'field ''to'': not after from');
     END IF;
-    INSERT INTO requests (principal_id, request_id, body_hash, answer)
-    VALUES (pid, rid, hash, 'null') ON CONFLICT DO NOTHING;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    IF n = 0 THEN
-        SELECT r.body_hash, r.answer INTO prior FROM requests r
-         WHERE r.principal_id = pid AND r.request_id = rid;
-        IF prior.body_hash = hash THEN
-            RETURN prior.answer || jsonb_build_object('replay', true);
-        END IF;
-        RETURN jsonb_build_object('err', 'IDEMPOTENCY_MISMATCH',
-                                  'message', 'request_id ' || rid || ' was used with a different body');
+    v_answer := slad_claim_request(pid, rid, hash);
+    IF v_answer IS NOT NULL THEN
+        RETURN v_answer;
     END IF;
     INSERT INTO duty_rota (team, principal_id, from_at, to_at)
     VALUES (body->>'team', who, (body->>'from')::timestamptz, (body->>'to')::timestamptz)
     RETURNING jsonb_build_object('rota_id', id) INTO v_answer;
-    UPDATE requests SET answer = v_answer WHERE principal_id = pid AND request_id = rid;
-    RETURN v_answer;
+    RETURN slad_answer_request(pid, rid, v_answer);
 END
 $$;
 
