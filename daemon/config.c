@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -61,6 +62,18 @@ static const struct config_key config_keys[] = {
     INT(sched_cap_ms, 10, 3600000, "60000"),
     INT(sched_batch, 1, 100000, "1000"),
     INT(sched_late_s, 0, 86400, "5"),
+    STR(http_listen, ""),
+    INT(http_max_body_bytes, 1024, 64 << 20, "1048576"),
+    INT(http_timeout_ms, 10, 600000, "10000"),
+    INT(http_max_connections, 1, 1000000, "1000"),
+    INT(http_rate_per_min, 1, 6000000, "600"),
+    INT(http_rate_burst, 1, 1000000, "60"),
+    STR(metrics_listen, ""),
+    INT(healthz_timeout_ms, 10, 600000, "2000"),
+    STR(am_customer_label, "customer_id"),
+    STR(am_equipment_label, "equipment_no"),
+    STR(am_severity_label, "severity"),
+    INT(alert_flap_window_s, 0, 604800, "900"),
     {"log_level", CT_LOG_LEVEL, offsetof(struct slad_config, log_level), 0, 0, 0, "info"},
     BOOL(seed_demo, "false"),
     {"seed_principal", CT_SEED, 0, 0, 0, 0, NULL},
@@ -188,6 +201,60 @@ static int set_value(struct slad_config *cfg, const struct config_key *key, cons
 	abort();
 }
 
+/* A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*. */
+static bool label_name_valid(const char *s)
+{
+	if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			return false;
+	return true;
+}
+
+/* Issue 7: the HTTPS and metrics addresses are numeric (resolving a name
+ * would block), and plain-HTTP metrics only ever listen on loopback. */
+static int check_http(const char *path, const struct slad_config *cfg, char *err, size_t errlen)
+{
+	char host[256];
+	int port;
+	bool loopback;
+	if (cfg->http_listen[0] != '\0' &&
+	    config_numeric_addr(cfg->http_listen, host, sizeof(host), &port, &loopback) != 0) {
+		snprintf(err, errlen, "%s: http_listen: '%s' is not numeric host:port", path,
+		         cfg->http_listen);
+		return -1;
+	}
+	if (cfg->metrics_listen[0] != '\0') {
+		if (config_numeric_addr(cfg->metrics_listen, host, sizeof(host), &port,
+		                        &loopback) != 0) {
+			snprintf(err, errlen, "%s: metrics_listen: '%s' is not numeric host:port",
+			         path, cfg->metrics_listen);
+			return -1;
+		}
+		if (!loopback) {
+			snprintf(
+			    err, errlen,
+			    "%s: metrics_listen: plain HTTP listens on loopback only (127.0.0.0/8 "
+			    "or ::1); scrape over HTTPS (http_listen) from elsewhere",
+			    path);
+			return -1;
+		}
+	}
+	const char *const labels[] = {cfg->am_customer_label, cfg->am_equipment_label,
+	                              cfg->am_severity_label};
+	const char *const names[] = {"am_customer_label", "am_equipment_label",
+	                             "am_severity_label"};
+	for (size_t i = 0; i < 3; i++) {
+		if (!label_name_valid(labels[i])) {
+			snprintf(err, errlen, "%s: %s: '%s' is not a label name", path, names[i],
+			         labels[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static char *trim(char *s)
 {
 	while (isspace((unsigned char)*s))
@@ -268,7 +335,24 @@ int config_load(const char *path, struct slad_config *cfg, char *err, size_t err
 		snprintf(err, errlen, "%s: %s is required", path, missing);
 		return -1;
 	}
-	return 0;
+	return check_http(path, cfg, err, errlen);
+}
+
+int config_numeric_addr(const char *s, char *host, size_t hostlen, int *port, bool *loopback)
+{
+	if (config_split_hostport(s, host, hostlen, port) != 0)
+		return -1;
+	struct in_addr a4;
+	struct in6_addr a6;
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		*loopback = (ntohl(a4.s_addr) >> 24) == 127;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		*loopback = IN6_IS_ADDR_LOOPBACK(&a6);
+		return 0;
+	}
+	return -1;
 }
 
 int config_split_hostport(const char *s, char *host, size_t hostlen, int *port)

@@ -57,6 +57,19 @@ struct slad_config {
 	int sched_cap_ms;
 	int sched_batch;
 	int sched_late_s;
+	/* HTTPS ingest, health and metrics (issue 7) */
+	char http_listen[CONFIG_PATH_MAX]; /* host:port; "" = no HTTPS ingest */
+	int http_max_body_bytes;           /* a larger request body: 413 */
+	int http_timeout_ms;               /* a request must be complete in this */
+	int http_max_connections;
+	int http_rate_per_min;                /* per principal: token bucket refill */
+	int http_rate_burst;                  /* per principal: bucket size */
+	char metrics_listen[CONFIG_PATH_MAX]; /* loopback host:port, plain HTTP; "" = off */
+	int healthz_timeout_ms;               /* database probe of /healthz and /metrics */
+	char am_customer_label[CONFIG_NAME_MAX];
+	char am_equipment_label[CONFIG_NAME_MAX];
+	char am_severity_label[CONFIG_NAME_MAX];
+	int alert_flap_window_s; /* fires again within this after a resolve: reopen */
 	/* logging */
 	enum log_level log_level;
 	/* seeds, applied on first start only */
@@ -79,5 +92,10 @@ __attribute__((warn_unused_result)) int config_load(const char *path, struct sla
 /* Split "host:port" / "[v6]:port"; -1 if malformed. */
 __attribute__((warn_unused_result)) int config_split_hostport(const char *s, char *host,
                                                               size_t hostlen, int *port);
+
+/* As config_split_hostport, and the host must be a numeric IPv4 or IPv6
+ * address (no DNS: it would block); *loopback says whether it is one. */
+__attribute__((warn_unused_result)) int
+config_numeric_addr(const char *s, char *host, size_t hostlen, int *port, bool *loopback);
 
 #endif /* SLAD_CONFIG_H */

@@ -17,7 +17,9 @@
 
 #include "config.h"
 #include "domain.h"
+#include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
 #include "push.h"
 #include "scheduler.h"
@@ -34,6 +36,7 @@ struct daemon_state {
 	SSL_CTX *ctx;
 	struct store *store;
 	struct server *server;
+	struct http *http; /* HTTPS ingest, /healthz, /metrics (issue 7) */
 	struct app app;
 	struct event *drain_deadline;
 	/* configurations and contexts replaced by reloads, freed at exit:
@@ -100,6 +103,7 @@ static void on_terminate(evutil_socket_t sig, short ev, void *arg)
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	d->drain_deadline = evtimer_new(d->base, drain_deadline_cb, d);
 	evtimer_add(d->drain_deadline, &tv);
+	http_drain(d->http);
 	server_drain(d->server, drained, d);
 }
 
@@ -142,6 +146,7 @@ static void on_reload(evutil_socket_t sig, short ev, void *arg)
 	d->ctx = ctx;
 	d->cfg = next;
 	server_reload(d->server, ctx, next);
+	http_reload(d->http, ctx, next);
 	tickets_reload(d->app.tickets, next);
 	sched_reload(d->app.sched, next);
 	log_info("event=reloaded");
@@ -212,6 +217,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_set_level(d.cfg->log_level);
+	metrics_init();
 	d.ctx =
 	    tls_server_ctx_new(d.cfg->tls_cert, d.cfg->tls_key, d.cfg->tls_ca, err, sizeof(err));
 	if (d.ctx == NULL) {
@@ -256,6 +262,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	tickets_set_sched(d.app.tickets, d.app.sched);
+	d.http = http_new(d.base, d.cfg, d.ctx, d.server, d.store, err, sizeof(err));
+	if (d.http == NULL) {
+		log_error("event=startup_failed reason=%s", log_quote(q, sizeof(q), err));
+		goto out;
+	}
 	sigterm = evsignal_new(d.base, SIGTERM, on_terminate, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_terminate, &d);
 	sighup = evsignal_new(d.base, SIGHUP, on_reload, &d);
@@ -270,7 +281,9 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	/* Every path releases everything, so LeakSanitizer speaks only of
-	 * real leaks. */
+	 * real leaks.  HTTP first: its requests still waiting are answered
+	 * by the modules below, and must find nothing of HTTP left. */
+	http_free(d.http);
 	server_free(d.server);
 	sched_free(d.app.sched);
 	push_free(d.app.push);

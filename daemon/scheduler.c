@@ -22,6 +22,7 @@ struct sched {
 	const struct slad_config *cfg;
 	struct event *timer;
 	sla_time armed_for; /* wall instant the timer is set for; 0: none */
+	sla_time swept_at;  /* last catch-up of every local subscriber */
 	bool in_flight;     /* a slad_fire_due() is running */
 	bool again;         /* poked while in flight: look again after */
 };
@@ -78,6 +79,13 @@ static void fired(void *arg, enum store_status status, PGresult *res)
 	}
 	sla_time next = util_jint(r, "next_due", 0);
 	json_object_put(r);
+	/* A lost notification (another instance's pushes) costs at most one
+	 * cap: once per cap every local subscriber is caught up. */
+	sla_time now = util_now();
+	if (now - s->swept_at >= s->cfg->sched_cap_ms / 1000 || now < s->swept_at) {
+		s->swept_at = now;
+		push_catch_up(s->push, NULL, 0);
+	}
 	if (claimed >= s->cfg->sched_batch || s->again) {
 		s->again = false;
 		sched_fire(s); /* more is due right now */
@@ -182,6 +190,6 @@ void sched_poke(struct sched *s, sla_time due)
 			s->again = true;
 		return;
 	}
-	if (s->armed_for == 0 || due < s->armed_for)
+	if (s->armed_for == 0 || due < s->armed_for || s->armed_for <= util_now())
 		arm(s, due);
 }

@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "tls.h"
 #include "verbs.h"
@@ -248,6 +249,7 @@ struct request *request_new_internal(struct server *srv, const struct principal 
 
 void request_answer_ok(struct request *req, const json_object *body)
 {
+	metrics_answered(req->msg.verb, PROTO_OK);
 	if (answer_internal(req, PROTO_OK, body, NULL))
 		return;
 	struct session *s = req->sess;
@@ -275,6 +277,7 @@ void request_answer_err(struct request *req, enum proto_err code, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	metrics_answered(req->msg.verb, code);
 	if (answer_internal(req, code, NULL, message))
 		return;
 	session_send_err(req->sess, req->tag, code, message);
@@ -378,6 +381,7 @@ static void session_close(struct session *s, const char *reason)
 	log_info("event=session_close peer=%s principal=%s reason=%s lines=%llu", s->peer,
 	         s->who.name[0] ? s->who.name : "-", reason, (unsigned long long)s->lines);
 	s->state = SESSION_CLOSED;
+	metrics_sessions_move(s->who.role, 0);
 	if (s->deadline != NULL) {
 		event_free(s->deadline);
 		s->deadline = NULL;
@@ -659,6 +663,7 @@ static void session_auth_done(void *arg, enum store_status status, PGresult *res
 		snprintf(s->who.team, sizeof(s->who.team), "%s", PQgetvalue(res, 0, 3));
 		snprintf(s->who.region, sizeof(s->who.region), "%s", PQgetvalue(res, 0, 4));
 		s->state = SESSION_READY;
+		metrics_sessions_move(0, s->who.role);
 		log_info("event=session_ready peer=%s principal=%s role=%s", s->peer, s->who.name,
 		         proto_role_name((enum proto_role)s->who.role));
 		bufferevent_enable(s->bev, EV_READ);
@@ -965,6 +970,8 @@ void server_principal_changed(struct server *srv, const char *name, const char *
 				                 "principal disabled");
 				session_finish(s, "principal_disabled"); /* the line must leave */
 			} else {
+				metrics_sessions_move(s->who.role,
+				                      proto_role_parse(role ? role : ""));
 				s->who.role = proto_role_parse(role ? role : "");
 				snprintf(s->who.tier, sizeof(s->who.tier), "%s", tier ? tier : "");
 				snprintf(s->who.team, sizeof(s->who.team), "%s", team ? team : "");

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 
 #define STORE_QUEUE_MAX 100000
 
@@ -42,7 +43,8 @@ struct store_conn {
 	struct store_query *query; /* under way while BUSY */
 	PGresult *result;          /* first result of the query under way */
 	bool flushing;
-	bool listener; /* the LISTEN connection, not part of the pool */
+	bool listener;       /* the LISTEN connection, not part of the pool */
+	bool listen_pending; /* LISTEN sent, not yet in effect */
 };
 
 struct store {
@@ -211,6 +213,7 @@ static void conn_send(struct store_conn *c, struct store_query *q)
 	c->query = q;
 	c->state = CONN_BUSY;
 	c->st->busy++;
+	metrics_db_sent(c->index);
 	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->values,
 	                       NULL, NULL, 0)) {
 		conn_down(c, PQerrorMessage(c->pg));
@@ -262,6 +265,7 @@ static void conn_read_results(struct store_conn *c)
 			c->result = NULL;
 			c->state = CONN_IDLE;
 			c->st->busy--;
+			metrics_db_done(c->index);
 			evtimer_del(c->timer);
 			conn_set_io(c, EV_READ); /* notice a server-side close while idle */
 			query_finish(q, STORE_DONE, first);
@@ -306,9 +310,10 @@ static void conn_io_cb(evutil_socket_t fd, short ev, void *arg)
 					return;
 				}
 				conn_set_io(c, EV_READ);
-				/* Whatever was announced while we were away is lost:
-				 * tell the owner to catch up. */
-				c->st->notify_cb(c->st->notify_arg, NULL, NULL);
+				/* The catch-up waits for the LISTEN to take effect:
+				 * a push committed in between would otherwise be
+				 * announced to nobody here. */
+				c->listen_pending = true;
 				return;
 			}
 			conn_set_io(c, EV_READ);
@@ -328,8 +333,18 @@ static void conn_io_cb(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (c->listener) {
 			PGresult *res;
-			while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL)
-				PQclear(res); /* the LISTEN's own answer */
+			bool listening = false;
+			while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL) {
+				listening |= PQresultStatus(res) == PGRES_COMMAND_OK;
+				PQclear(res); /* the LISTEN's own answers */
+			}
+			if (listening && c->listen_pending) {
+				/* Whatever was announced while we were away is lost:
+				 * tell the owner to catch up, now that nothing more
+				 * can slip past. */
+				c->listen_pending = false;
+				c->st->notify_cb(c->st->notify_arg, NULL, NULL);
+			}
 		}
 		PGnotify *n;
 		while ((n = PQnotifies(c->pg)) != NULL) {

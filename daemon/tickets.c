@@ -22,6 +22,8 @@
 #include "domain.h"
 #include "failpoint.h"
 #include "log.h"
+#include "metrics.h"
+#include "records.h"
 #include "session.h"
 #include "scheduler.h"
 #include "severity.h"
@@ -54,6 +56,7 @@ struct tickets {
 
 struct batch {
 	struct tickets *t;
+	double started; /* metrics_clock() when sent: commit latency */
 	size_t n;
 	struct batch_item items[];
 };
@@ -267,6 +270,8 @@ static void batch_done(void *arg, enum store_status status, PGresult *res)
 	struct batch *b = arg;
 	struct tickets *t = b->t;
 	t->in_flight--;
+	if (status == STORE_DONE)
+		metrics_commit(METRICS_COMMIT_REPORT_BATCH, b->started);
 	json_object *results = NULL;
 	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		results = json_tokener_parse(PQgetvalue(res, 0, 0));
@@ -324,6 +329,7 @@ static void batch_flush(struct tickets *t)
 		t->queued -= n;
 		const char *params[1] = {
 		    json_object_to_json_string_ext(items, JSON_C_TO_STRING_PLAIN)};
+		b->started = metrics_clock();
 		int rc = store_submit(t->store, "SELECT slad_report_batch($1::jsonb)", 1, params,
 		                      batch_done, b);
 		json_object_put(items);
@@ -620,7 +626,13 @@ struct change {
 	int attempts;
 	struct loaded l;
 	json_object *answer;
-	sla_time first_due; /* earliest step of the rewritten clocks */
+	sla_time first_due;   /* earliest step of the rewritten clocks */
+	double apply_started; /* metrics_clock() when the change was sent */
+	/* ALERT reopening a flapping alert's ticket: the trigger's batch item,
+	 * for the batch to take over if the ticket is open again meanwhile,
+	 * and the new occurrence's start. */
+	json_object *alert_item;
+	sla_time alert_starts_at;
 };
 
 static void change_load(struct change *c);
@@ -629,6 +641,7 @@ static void change_finish(struct change *c)
 {
 	loaded_clear(&c->l);
 	json_object_put(c->answer);
+	json_object_put(c->alert_item);
 	free(c);
 }
 
@@ -636,6 +649,8 @@ static void change_applied(void *arg, enum store_status status, PGresult *res)
 {
 	struct change *c = arg;
 	json_object *r = NULL;
+	if (status == STORE_DONE)
+		metrics_commit(METRICS_COMMIT_TICKET_APPLY, c->apply_started);
 	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		r = json_tokener_parse(PQgetvalue(res, 0, 0));
 	if (r == NULL) {
@@ -774,15 +789,23 @@ static json_object *change_answer(const struct change *c, const struct sla_ticke
 		break;
 	}
 	if (strcmp(c->req->verb->name, "ALERT") == 0) {
-		json_object_object_add(a, "effect", json_object_new_string("resolved"));
+		/* A flapping alert reopens its ticket as one more occurrence. */
+		bool reopened = ev->kind == SLA_EV_REOPENED;
+		json_object_object_add(a, "effect",
+		                       json_object_new_string(reopened ? "reopened" : "resolved"));
 		json_object_object_add(a, "occurrence",
-		                       json_object_new_int64(util_jint(l->root, "occurrences", 1)));
+		                       json_object_new_int64(util_jint(l->root, "occurrences", 1) +
+		                                             (reopened ? 1 : 0)));
 	}
 	if (strcmp(c->req->verb->name, "SET_CAUSE") == 0) {
 		json_object_object_add(a, "cause", util_jstr_or_null(util_jstr(body, "cause")));
 		json_object_object_add(a, "previous_cause",
 		                       util_jstr_or_null(util_jstr(l->root, "cause")));
-		json_object_object_add(a, "warranty_revised", json_object_new_boolean(0));
+		/* S9: the ledger is revised when the corrected cause changes
+		 * what a covering contract grants (records.c). */
+		json_object_object_add(a, "warranty_revised",
+		                       json_object_new_boolean(records_cause_revises_warranty(
+		                           l->root, util_jstr(body, "cause"), util_now())));
 	}
 	return a;
 }
@@ -856,6 +879,18 @@ static void change_decide(struct change *c)
 			                   "request_id was used with a different body");
 		}
 		change_finish(c);
+		return;
+	}
+	/* A flapping alert: the ticket was restored when the trigger looked.
+	 * Open again now (another sender's trigger won the race), the batch
+	 * takes the trigger as the repeat or new occurrence it now is. */
+	if (c->alert_item != NULL && (util_jstr(l->root, "state") == NULL ||
+	                              strcmp(util_jstr(l->root, "state"), "restored") != 0)) {
+		json_object *item = c->alert_item;
+		c->alert_item = NULL;
+		struct tickets *t = c->t;
+		change_finish(c);
+		batch_enqueue(t, req, item);
 		return;
 	}
 	const char *cause = util_jstr(body, "cause");
@@ -951,6 +986,13 @@ static void change_decide(struct change *c)
 		copy_field(data, l->root, "cause");
 	}
 	json_object_object_add(data, "verb", json_object_new_string(req->verb->name));
+	if (c->alert_item != NULL) {
+		json_object_object_add(
+		    data, "reason",
+		    json_object_new_string("the alert fired again within the flap window"));
+		json_object_object_add(data, "occurrence",
+		                       json_object_new_int64(c->alert_starts_at));
+	}
 
 	json_object *patch = json_object_new_object();
 	json_object_object_add(patch, "state",
@@ -976,6 +1018,15 @@ static void change_decide(struct change *c)
 	if (fx->kind == SLA_EV_RESTORED && util_jint(l->root, "outage_started_at", 0) > 0)
 		json_object_object_add(patch, "outage_ended_at",
 		                       json_object_new_int64(c->event_at ? c->event_at : ev->at));
+	if (c->alert_item != NULL) {
+		/* S9: a flapping outage is one outage: it lasts from its first
+		 * start to the resolve after the last flap, so the end recorded
+		 * by the resolve before is taken back. */
+		json_object_object_add(patch, "alert_starts_at",
+		                       json_object_new_int64(c->alert_starts_at));
+		json_object_object_add(patch, "add_occurrences", json_object_new_int(1));
+		json_object_object_add(patch, "outage_ended_at", NULL);
+	}
 
 	json_object *event = json_object_new_object();
 	json_object_object_add(event, "kind",
@@ -1008,6 +1059,7 @@ static void change_decide(struct change *c)
 	}
 	free(dl);
 	const char *params[1] = {json_object_to_json_string_ext(change, JSON_C_TO_STRING_PLAIN)};
+	c->apply_started = metrics_clock();
 	int rc = store_submit(c->t->store, "SELECT slad_ticket_apply($1::jsonb)", 1, params,
 	                      change_applied, c);
 	json_object_put(change);
@@ -1083,40 +1135,151 @@ void tickets_change(struct tickets *t, struct request *req)
 /* ---- ALERT ---- */
 
 static const struct verb_effect alert_resolve_effect = {"ALERT", SLA_EV_RESTORED};
+static const struct verb_effect alert_reopen_effect = {"ALERT", SLA_EV_REOPENED};
 
-struct alert_resolve {
+/* An ALERT waiting for slad_alert_lookup() (deploy/sql/004_monitoring.sql):
+ * a resolve, or a trigger with its batch item. */
+struct alert_lookup {
 	struct tickets *t;
 	struct request *req;
-	sla_time ends_at;
+	sla_time at;        /* resolve: the outage's end; trigger: the occurrence's start */
+	sla_time starts_at; /* resolve: the occurrence it ends, if given (else 0) */
+	json_object *item;  /* trigger: what goes to the batch */
 };
 
-static void alert_ticket_found(void *arg, enum store_status status, PGresult *res)
+static bool alert_state_open(const char *state)
 {
-	struct alert_resolve *a = arg;
+	return state && strcmp(state, "restored") != 0 && strcmp(state, "closed") != 0 &&
+	       strcmp(state, "cancelled") != 0;
+}
+
+/* Monitors repeat themselves: the answer that changes nothing. */
+static void alert_unchanged(struct request *req, const json_object *ticket)
+{
+	json_object *a = json_object_new_object();
+	json_object_object_add(a, "ticket_id",
+	                       json_object_new_int64(util_jint(ticket, "ticket_id", 0)));
+	json_object_object_add(a, "state", util_jstr_or_null(util_jstr(ticket, "state")));
+	json_object_object_add(a, "level", json_object_new_int64(util_jint(ticket, "level", 0)));
+	json_object_object_add(a, "effect", json_object_new_string("unchanged"));
+	json_object_object_add(a, "occurrence",
+	                       json_object_new_int64(util_jint(ticket, "occurrence", 1)));
+	request_answer_ok(req, a);
+	json_object_put(a);
+}
+
+static void alert_resolve_decide(struct alert_lookup *a, const json_object *ticket, bool claimed)
+{
 	struct request *req = a->req;
-	json_object *t = NULL;
-	if (status != STORE_DONE || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		answer_store_failure(req, status, res, "alert_ticket");
-	} else if (PQgetisnull(res, 0, 0)) {
+	if (ticket == NULL) {
 		request_answer_err(req, PROTO_ERR_NOT_FOUND, "no ticket for dedup_key %s",
 		                   util_jstr(req->msg.body, "dedup_key"));
-	} else if ((t = json_tokener_parse(PQgetvalue(res, 0, 0))) == NULL) {
-		request_answer_err(req, PROTO_ERR_INTERNAL, "internal error (logged)");
-	} else {
-		const char *state = util_jstr(t, "state");
-		bool open = state && strcmp(state, "restored") != 0 &&
-		            strcmp(state, "closed") != 0 && strcmp(state, "cancelled") != 0;
-		if (open) {
-			change_start(a->t, req, util_jint(t, "ticket_id", 0), &alert_resolve_effect,
-			             a->ends_at);
-		} else {
-			/* Monitors resend resolves: nothing changes (PROTOCOL.md). */
-			json_object_object_add(t, "effect", json_object_new_string("unchanged"));
-			request_answer_ok(req, t);
-		}
+		return;
 	}
-	json_object_put(t);
+	int64_t id = util_jint(ticket, "ticket_id", 0);
+	/* A replay is answered where its first answer is kept (the change
+	 * path replays it).  A resolve of an older occurrence than the
+	 * ticket's -- a late repeat after the alert flapped -- changes
+	 * nothing, nor does resolving a resolved ticket (PROTOCOL.md). */
+	bool stale = a->starts_at > 0 && util_jint(ticket, "alert_starts_at", 0) > a->starts_at;
+	if (claimed || (alert_state_open(util_jstr(ticket, "state")) && !stale))
+		change_start(a->t, req, id, &alert_resolve_effect, a->at);
+	else
+		alert_unchanged(req, ticket);
+}
+
+static void alert_trigger_decide(struct alert_lookup *a, const json_object *ticket, bool claimed)
+{
+	struct tickets *t = a->t;
+	json_object *item = a->item;
+	a->item = NULL;
+	const char *state = ticket ? util_jstr(ticket, "state") : NULL;
+	sla_time current = ticket ? util_jint(ticket, "alert_starts_at", 0) : 0;
+	/* A trigger for an occurrence older than the ticket's -- or, once the
+	 * ticket is finished, for the very occurrence it finished -- is a late
+	 * repeat (the other replica of an HA pair, a retry that crossed a
+	 * resolve): nothing changes, and no second ticket. */
+	bool open = alert_state_open(state);
+	if (!claimed && ticket != NULL && (current > a->at || (!open && current == a->at))) {
+		json_object_put(item);
+		alert_unchanged(a->req, ticket);
+		return;
+	}
+	/* A replay, a new key or an open ticket: the batch decides (created,
+	 * unchanged, new_occurrence, or the first answer again). */
+	if (claimed || ticket == NULL || open) {
+		batch_enqueue(t, a->req, item);
+		return;
+	}
+	/* Flapping: fired again soon after the resolve -- the same ticket,
+	 * reopened, rather than a new one. */
+	int window = t->cfg->alert_flap_window_s;
+	if (strcmp(state, "restored") == 0 && window > 0 &&
+	    a->at - util_jint(ticket, "ended_at", 0) <= window) {
+		struct change *c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			json_object_put(item);
+			request_answer_err(a->req, PROTO_ERR_UNAVAILABLE,
+			                   "server busy, retry later");
+			return;
+		}
+		c->t = t;
+		c->req = a->req;
+		c->ticket_id = util_jint(ticket, "ticket_id", 0);
+		c->fx = &alert_reopen_effect;
+		c->alert_item = item;
+		c->alert_starts_at = a->at;
+		change_load(c);
+		return;
+	}
+	batch_enqueue(t, a->req, item); /* a new ticket */
+}
+
+static void alert_looked_up(void *arg, enum store_status status, PGresult *res)
+{
+	struct alert_lookup *a = arg;
+	json_object *r = NULL;
+	if (status != STORE_DONE || PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		answer_store_failure(a->req, status, res, "alert_lookup");
+	} else if ((r = json_tokener_parse(PQgetvalue(res, 0, 0))) == NULL) {
+		request_answer_err(a->req, PROTO_ERR_INTERNAL, "internal error (logged)");
+	} else {
+		json_object *ticket = NULL;
+		json_object_object_get_ex(r, "ticket", &ticket);
+		bool claimed = util_jbool(r, "claimed", false);
+		if (a->item != NULL)
+			alert_trigger_decide(a, ticket, claimed);
+		else
+			alert_resolve_decide(a, ticket, claimed);
+	}
+	json_object_put(r);
+	json_object_put(a->item);
 	free(a);
+}
+
+/* Look the key's ticket up, then decide (takes `item`, may be NULL). */
+static void alert_lookup(struct tickets *t, struct request *req, sla_time at, sla_time starts_at,
+                         json_object *item)
+{
+	struct alert_lookup *a = malloc(sizeof(*a));
+	if (a == NULL) {
+		json_object_put(item);
+		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "server busy, retry later");
+		return;
+	}
+	*a = (struct alert_lookup){t, req, at, starts_at, item};
+	const json_object *body = req->msg.body;
+	char cust[24], pid[24];
+	snprintf(pid, sizeof(pid), "%" PRId64, request_principal(req)->id);
+	const char *params[5] = {opt_int(body, "customer_id", cust, sizeof(cust)),
+	                         util_jstr(body, "equipment_no"), pid, util_jstr(body, "dedup_key"),
+	                         util_jstr(body, "request_id")};
+	if (store_submit(t->store, "SELECT slad_alert_lookup($1::bigint, $2, $3::bigint, $4, $5)",
+	                 5, params, alert_looked_up, a) != 0) {
+		json_object_put(item);
+		free(a);
+		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "database unavailable, retry later");
+	}
 }
 
 void tickets_alert(struct tickets *t, struct request *req)
@@ -1150,26 +1313,12 @@ void tickets_alert(struct tickets *t, struct request *req)
 	}
 	if (at > now)
 		at = now; /* a monitor's clock ahead of ours does not end outages early */
-	const struct principal *who = request_principal(req);
 	if (resolve) {
-		struct alert_resolve *a = malloc(sizeof(*a));
-		if (a == NULL) {
-			request_answer_err(req, PROTO_ERR_UNAVAILABLE, "server busy, retry later");
-			return;
-		}
-		*a = (struct alert_resolve){t, req, at};
-		char cust[24], pid[24];
-		snprintf(pid, sizeof(pid), "%" PRId64, who->id);
-		const char *params[4] = {opt_int(body, "customer_id", cust, sizeof(cust)),
-		                         util_jstr(body, "equipment_no"), pid,
-		                         util_jstr(body, "dedup_key")};
-		if (store_submit(t->store,
-		                 "SELECT slad_alert_ticket($1::bigint, $2, $3::bigint, $4)", 4,
-		                 params, alert_ticket_found, a) != 0) {
-			free(a);
-			request_answer_err(req, PROTO_ERR_UNAVAILABLE,
-			                   "database unavailable, retry later");
-		}
+		sla_time occurrence = 0;
+		if (util_jstr(body, "starts_at") &&
+		    util_parse_time(util_jstr(body, "starts_at"), &occurrence) != 0)
+			occurrence = 0;
+		alert_lookup(t, req, at, occurrence, NULL);
 		return;
 	}
 	const char *severity = util_jstr(body, "severity");
@@ -1211,7 +1360,7 @@ void tickets_alert(struct tickets *t, struct request *req)
 	}
 	/* S9: monitoring saw the outage begin at starts_at. */
 	json_object_object_add(item, "outage_started_at", json_object_new_int64(at));
-	batch_enqueue(t, req, item);
+	alert_lookup(t, req, at, 0, item);
 }
 
 /* ---- SHOW ---- */
@@ -1286,7 +1435,8 @@ static json_object *ticket_object(const struct loaded *l, const struct sla_deadl
 	/* S16: free or billable, and why, by libsla. */
 	struct sla_charge_facts facts = {.type = l->type,
 	                                 .cause = SLA_CAUSE_UNKNOWN,
-	                                 .in_warranty = util_jbool(r, "in_warranty", false)};
+	                                 /* S8-S10: the period with its extensions (records.c) */
+	                                 .in_warranty = records_ticket_in_warranty(r, util_now())};
 	if (cause_name && sla_cause_parse(cause_name, &facts.cause) != 0)
 		facts.cause = SLA_CAUSE_UNKNOWN;
 	struct sla_charge_decision charge;

@@ -12,10 +12,12 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "session.h"
 #include "store.h"
 #include "admin.h"
 #include "push.h"
+#include "records.h"
 #include "tickets.h"
 #include "util.h"
 
@@ -24,6 +26,7 @@ typedef void (*verb_handler)(struct request *req);
 static void verb_hello(struct request *req);
 static void verb_ping(struct request *req);
 static void verb_quit(struct request *req);
+static void verb_stats(struct request *req);
 
 static struct tickets *tickets_of(struct request *req)
 {
@@ -89,6 +92,16 @@ static const struct {
     {"UNSUBSCRIBE", verb_push},
     {"RECEIPT", verb_push},
     {"ROTA_ADD", verb_push},
+    {"STATS", verb_stats},
+    {"CUSTOMER_ADD", records_dispatch},
+    {"CUSTOMER_UPDATE", records_dispatch},
+    {"CUSTOMER_SHOW", records_dispatch},
+    {"CONTRACT_ADD", records_dispatch},
+    {"CONTRACT_UPDATE", records_dispatch},
+    {"EQUIPMENT_ADD", records_dispatch},
+    {"EQUIPMENT_UPDATE", records_dispatch},
+    {"WARRANTY", records_dispatch},
+    {"FEEDBACK", records_dispatch},
 };
 
 static void audit_done(void *arg, enum store_status status, PGresult *res)
@@ -202,4 +215,24 @@ static void verb_quit(struct request *req)
 	request_close_after(req);
 	request_answer_ok(req, body);
 	json_object_put(body);
+}
+
+/* STATS: the figures of /metrics (PROTOCOL.md), PostgreSQL's part read
+ * asynchronously like a scrape. */
+static void stats_read(void *arg, const json_object *db)
+{
+	struct request *req = arg;
+	if (db == NULL) {
+		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "database unavailable, retry later");
+		return;
+	}
+	json_object *body = metrics_stats(db);
+	request_answer_ok(req, body);
+	json_object_put(body);
+}
+
+static void verb_stats(struct request *req)
+{
+	if (metrics_query(server_store(req->srv), stats_read, req) != 0)
+		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "database unavailable, retry later");
 }

@@ -16,12 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct {
-	const char *top, *work, *certs, *pgdata, *bin, *conninfo;
+/* One slad process: instance 0 is the one the h_slad_* calls manage. */
+struct instance {
 	char port[16];
 	char log_path[1024];
 	char conf_path[1024];
 	pid_t pid;
+};
+
+static struct {
+	const char *top, *work, *certs, *pgdata, *bin, *conninfo;
+	struct instance inst[H_INSTANCES];
 	PGconn *db;
 	char prof_cert[1024], prof_key[1024], prof_ca[1024];
 	unsigned request_seq;
@@ -55,7 +60,16 @@ static void sleep_ms(int ms)
 		;
 }
 
-static void pick_port(void)
+static struct instance *inst(int i)
+{
+	if (i < 0 || i >= H_INSTANCES)
+		die("no slad instance %d", i);
+	return &h.inst[i];
+}
+
+/* Bound, so the kernel hands out no other socket the same port until the
+ * caller closes it (after every instance has its own). */
+static int pick_port(struct instance *in)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -63,8 +77,21 @@ static void pick_port(void)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
 		die("cannot pick a port: %s", strerror(errno));
-	snprintf(h.port, sizeof(h.port), "%d", ntohs(sa.sin_port));
-	close(fd);
+	snprintf(in->port, sizeof(in->port), "%d", ntohs(sa.sin_port));
+	return fd;
+}
+
+/* A test that dies (die(), a failed assertion that ends the process)
+ * leaves no slad behind retrying a database that run_with_pg.sh is about
+ * to delete. */
+static void kill_leftovers(void)
+{
+	for (int i = 0; i < H_INSTANCES; i++)
+		if (h.inst[i].pid > 0) {
+			kill(h.inst[i].pid, SIGKILL);
+			waitpid(h.inst[i].pid, NULL, 0);
+			h.inst[i].pid = 0;
+		}
 }
 
 void h_init(void)
@@ -75,32 +102,62 @@ void h_init(void)
 	h.pgdata = env_or_die("SLAD_TEST_PGDATA");
 	h.bin = env_or_die("SLAD_TEST_BIN");
 	h.conninfo = env_or_die("SLAD_TEST_CONNINFO");
-	snprintf(h.log_path, sizeof(h.log_path), "%s/slad.log", h.work);
-	snprintf(h.conf_path, sizeof(h.conf_path), "%s/slad.conf", h.work);
-	pick_port();
+	int fds[H_INSTANCES];
+	for (int i = 0; i < H_INSTANCES; i++) {
+		struct instance *in = &h.inst[i];
+		/* Instance 0 keeps the names run_with_pg.sh shows on failure. */
+		if (i == 0) {
+			snprintf(in->log_path, sizeof(in->log_path), "%s/slad.log", h.work);
+			snprintf(in->conf_path, sizeof(in->conf_path), "%s/slad.conf", h.work);
+		} else {
+			snprintf(in->log_path, sizeof(in->log_path), "%s/slad-%d.log", h.work, i);
+			snprintf(in->conf_path, sizeof(in->conf_path), "%s/slad-%d.conf", h.work,
+			         i);
+		}
+		fds[i] = pick_port(in);
+	}
+	for (int i = 0; i < H_INSTANCES; i++)
+		close(fds[i]);
 	signal(SIGPIPE, SIG_IGN);
+	atexit(kill_leftovers);
+}
+
+const char *h_inst_port(int i)
+{
+	return inst(i)->port;
+}
+
+const char *h_inst_log_path(int i)
+{
+	return inst(i)->log_path;
+}
+
+pid_t h_inst_pid(int i)
+{
+	return inst(i)->pid;
 }
 
 const char *h_port(void)
 {
-	return h.port;
+	return h_inst_port(0);
 }
 
 const char *h_log_path(void)
 {
-	return h.log_path;
+	return h_inst_log_path(0);
 }
 
 pid_t h_slad_pid(void)
 {
-	return h.pid;
+	return h_inst_pid(0);
 }
 
-const char *h_write_conf(const char *extra)
+const char *h_inst_write_conf(int i, const char *extra)
 {
-	FILE *f = fopen(h.conf_path, "w");
+	struct instance *in = inst(i);
+	FILE *f = fopen(in->conf_path, "w");
 	if (f == NULL)
-		die("%s: %s", h.conf_path, strerror(errno));
+		die("%s: %s", in->conf_path, strerror(errno));
 	fprintf(f,
 	        "listen = 127.0.0.1:%s\n"
 	        "tls_cert = %s/server.crt\n"
@@ -118,23 +175,29 @@ const char *h_write_conf(const char *extra)
 	        "seed_principal = engineer3 role=engineer team=north region=east tier=team_lead\n"
 	        "seed_principal = monitor role=monitor\n"
 	        "seed_principal = admin role=admin\n",
-	        h.port, h.certs, h.certs, h.certs, h.conninfo);
+	        in->port, h.certs, h.certs, h.certs, h.conninfo);
 	if (extra)
 		fprintf(f, "%s\n", extra);
 	fclose(f);
-	return h.conf_path;
+	return in->conf_path;
 }
 
-static pid_t spawn(const char *extra, const char *const *env)
+const char *h_write_conf(const char *extra)
 {
-	if (h.pid > 0)
-		die("slad already running");
-	h_write_conf(extra);
+	return h_inst_write_conf(0, extra);
+}
+
+static pid_t spawn(int i, const char *extra, const char *const *env)
+{
+	struct instance *in = inst(i);
+	if (in->pid > 0)
+		die("slad instance %d already running", i);
+	h_inst_write_conf(i, extra);
 	pid_t pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
-		int fd = open(h.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int fd = open(in->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		if (fd >= 0) {
 			dup2(fd, 2);
 			dup2(fd, 1);
@@ -142,60 +205,79 @@ static pid_t spawn(const char *extra, const char *const *env)
 		}
 		for (const char *const *e = env; e && *e; e++)
 			putenv((char *)*e);
-		execl(h.bin, h.bin, "-c", h.conf_path, (char *)NULL);
+		execl(h.bin, h.bin, "-c", in->conf_path, (char *)NULL);
 		_exit(127);
 	}
-	h.pid = pid;
+	in->pid = pid;
 	return pid;
+}
+
+int h_inst_run_expect_exit(int i, const char *extra, const char *const *env, int timeout_ms)
+{
+	spawn(i, extra, env);
+	int status = h_inst_wait(i, timeout_ms);
+	if (status == -1)
+		h_inst_stop(i, SIGKILL);
+	return status;
 }
 
 int h_slad_run_expect_exit(const char *extra, const char *const *env, int timeout_ms)
 {
-	spawn(extra, env);
-	int status = h_slad_wait(timeout_ms);
-	if (status == -1)
-		h_slad_stop(SIGKILL);
-	return status;
+	return h_inst_run_expect_exit(0, extra, env, timeout_ms);
 }
 
-pid_t h_slad_start(const char *extra, const char *const *env)
+pid_t h_inst_start(int i, const char *extra, const char *const *env)
 {
-	pid_t pid = spawn(extra, env);
+	pid_t pid = spawn(i, extra, env);
+	struct instance *in = inst(i);
 	/* Ready when an administrator gets an answer to HELLO. */
-	for (int i = 0; i < 300; i++) {
+	for (int k = 0; k < 300; k++) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
-			h.pid = 0;
-			die("slad exited during start-up (status %d); see %s", status, h.log_path);
+			in->pid = 0;
+			die("slad exited during start-up (status %d); see %s", status,
+			    in->log_path);
 		}
 		struct slac_error err;
-		struct slac_client *c = h_connect("admin", &err);
+		struct slac_client *c = h_inst_connect(i, "admin", &err);
 		if (c != NULL) {
 			slac_client_free(c);
 			return pid;
 		}
 		sleep_ms(50);
 	}
-	die("slad did not become ready; see %s", h.log_path);
+	die("slad did not become ready; see %s", in->log_path);
+}
+
+pid_t h_slad_start(const char *extra, const char *const *env)
+{
+	return h_inst_start(0, extra, env);
+}
+
+int h_inst_stop(int i, int sig)
+{
+	struct instance *in = inst(i);
+	if (in->pid <= 0)
+		return -1;
+	kill(in->pid, sig);
+	int status = 0;
+	waitpid(in->pid, &status, 0);
+	in->pid = 0;
+	return status;
 }
 
 int h_slad_stop(int sig)
 {
-	if (h.pid <= 0)
-		return -1;
-	kill(h.pid, sig);
-	int status = 0;
-	waitpid(h.pid, &status, 0);
-	h.pid = 0;
-	return status;
+	return h_inst_stop(0, sig);
 }
 
-int h_slad_wait(int timeout_ms)
+int h_inst_wait(int i, int timeout_ms)
 {
+	struct instance *in = inst(i);
 	for (int waited = 0; waited <= timeout_ms; waited += 10) {
 		int status;
-		if (waitpid(h.pid, &status, WNOHANG) == h.pid) {
-			h.pid = 0;
+		if (waitpid(in->pid, &status, WNOHANG) == in->pid) {
+			in->pid = 0;
 			return status;
 		}
 		sleep_ms(10);
@@ -203,9 +285,14 @@ int h_slad_wait(int timeout_ms)
 	return -1;
 }
 
-bool h_log_contains(const char *needle)
+int h_slad_wait(int timeout_ms)
 {
-	FILE *f = fopen(h.log_path, "r");
+	return h_inst_wait(0, timeout_ms);
+}
+
+bool h_inst_log_contains(int i, const char *needle)
+{
+	FILE *f = fopen(inst(i)->log_path, "r");
 	if (f == NULL)
 		return false;
 	char line[8192];
@@ -216,14 +303,19 @@ bool h_log_contains(const char *needle)
 	return found;
 }
 
-struct slac_profile h_profile(const char *cert_name)
+bool h_log_contains(const char *needle)
+{
+	return h_inst_log_contains(0, needle);
+}
+
+struct slac_profile h_inst_profile(int i, const char *cert_name)
 {
 	snprintf(h.prof_cert, sizeof(h.prof_cert), "%s/%s.crt", h.certs, cert_name);
 	snprintf(h.prof_key, sizeof(h.prof_key), "%s/%s.key", h.certs, cert_name);
 	snprintf(h.prof_ca, sizeof(h.prof_ca), "%s/ca.crt", h.certs);
 	struct slac_profile p = {
 	    .host = "127.0.0.1",
-	    .port = h.port,
+	    .port = inst(i)->port,
 	    .cert = h.prof_cert,
 	    .key = h.prof_key,
 	    .ca = h.prof_ca,
@@ -234,19 +326,35 @@ struct slac_profile h_profile(const char *cert_name)
 	return p;
 }
 
+struct slac_profile h_profile(const char *cert_name)
+{
+	return h_inst_profile(0, cert_name);
+}
+
+struct slac_client *h_inst_connect(int i, const char *cert_name, struct slac_error *err)
+{
+	struct slac_profile p = h_inst_profile(i, cert_name);
+	return slac_connect(&p, err);
+}
+
 struct slac_client *h_connect(const char *cert_name, struct slac_error *err)
 {
-	struct slac_profile p = h_profile(cert_name);
-	return slac_connect(&p, err);
+	return h_inst_connect(0, cert_name, err);
+}
+
+struct slac_client *h_inst_must_connect(int i, const char *cert_name)
+{
+	struct slac_error err;
+	struct slac_client *c = h_inst_connect(i, cert_name, &err);
+	if (c == NULL)
+		die("connect as %s to instance %d: %s %s", cert_name, i,
+		    slac_status_name(err.status), err.message);
+	return c;
 }
 
 struct slac_client *h_must_connect(const char *cert_name)
 {
-	struct slac_error err;
-	struct slac_client *c = h_connect(cert_name, &err);
-	if (c == NULL)
-		die("connect as %s: %s %s", cert_name, slac_status_name(err.status), err.message);
-	return c;
+	return h_inst_must_connect(0, cert_name);
 }
 
 enum slac_status h_call(struct slac_client *c, const char *verb, const char *json,

@@ -43,6 +43,27 @@ const char *h_log_path(void);
 /* Whether slad's log contains `needle`. */
 bool h_log_contains(const char *needle);
 
+/*
+ * More slad processes on the same PostgreSQL (DESIGN.md: any number of
+ * instances).  Instance 0 is the one the calls above manage; each instance
+ * has its own port, configuration file and log (slad.log for 0,
+ * slad-<i>.log for the others), the same test defaults and certificates.
+ * Each call is its instance-0 namesake for instance i.
+ */
+#define H_INSTANCES 2
+pid_t h_inst_start(int i, const char *extra, const char *const *env);
+const char *h_inst_write_conf(int i, const char *extra);
+int h_inst_run_expect_exit(int i, const char *extra, const char *const *env, int timeout_ms);
+int h_inst_stop(int i, int sig);
+int h_inst_wait(int i, int timeout_ms);
+pid_t h_inst_pid(int i);
+const char *h_inst_port(int i);
+const char *h_inst_log_path(int i);
+bool h_inst_log_contains(int i, const char *needle);
+struct slac_profile h_inst_profile(int i, const char *cert_name);
+struct slac_client *h_inst_connect(int i, const char *cert_name, struct slac_error *err);
+struct slac_client *h_inst_must_connect(int i, const char *cert_name);
+
 /* A profile for a certificate in the test CA dir ("admin", "engineer2",
  * "foreign-client", ...).  Strings live until the next call. */
 struct slac_profile h_profile(const char *cert_name);
