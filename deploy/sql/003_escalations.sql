@@ -232,7 +232,8 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION slad_store_clocks(tid bigint, clocks jsonb) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
     DELETE FROM clocks WHERE ticket_id = tid;
     INSERT INTO clocks (ticket_id, clock, cycle, state, started_at, due_at, next_step,
                         next_due_at, steps)
@@ -241,6 +242,7 @@ LANGUAGE sql AS $$
                                           (c->>'next_step')::integer),
            slad_ts(c->'steps'->0->'at'), coalesce(c->'steps', '[]')
       FROM jsonb_array_elements(coalesce(clocks, '[]')) AS c;
+END
 $$;
 
 -- SUBSCRIBE: keep the filters, say how much backlog follows.
