@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "failpoint.h"
@@ -32,7 +33,15 @@ static void sched_fire(struct sched *s);
 static void arm(struct sched *s, sla_time due)
 {
 	sla_time now = util_now();
-	int64_t ms = due <= now ? 0 : (int64_t)(due - now) * 1000;
+	/* Due instants are whole seconds; aim at the start of that second
+	 * from the current millisecond, so a step fires within milliseconds
+	 * of its time rather than up to a second late. */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	int64_t ms = due * 1000 - now_ms;
+	if (ms < 0)
+		ms = 0;
 	/* The cap: a wall-clock jump or a missed wake-up is caught within it. */
 	if (ms > s->cfg->sched_cap_ms)
 		ms = s->cfg->sched_cap_ms;
