@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -91,6 +92,13 @@ static const char usage_text[] =
     "  --wait-ready MS      connect every 10 ms until HELLO is answered or MS have\n"
     "                       passed; prints ready_unix_ns (CLOCK_REALTIME)\n"
     "\n"
+    "  --escalations N      subscribe (the certificate must be an engineer on duty) and\n"
+    "                       collect N ESCALATION pushes whose summary starts with\n"
+    "                       --summary-prefix; prints their lag (arrival - the clock's\n"
+    "                       due_at, a breach's own instant) and last_recv_unix_ns\n"
+    "  --summary-prefix P   count only pushes whose summary starts with P\n"
+    "  --timeout-ms MS      --escalations: give up after MS (default 120000)\n"
+    "\n"
     "  --rss-pid PID        slad's process id, for VmRSS/VmHWM figures\n"
     "  -h, --help           this text\n"
     "\n"
@@ -118,6 +126,9 @@ struct opts {
 	double hold_s;
 	int wait_ready_ms;
 	long rss_pid;
+	long escalations;
+	const char *summary_prefix;
+	int timeout_ms;
 };
 
 enum rec_state { REC_PENDING, REC_OK, REC_ERR, REC_LOST };
@@ -245,6 +256,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		O_HOLD,
 		O_WAIT,
 		O_RSS,
+		O_ESC,
+		O_PREFIX,
+		O_TIMEOUT,
 	};
 	static const struct option longopts[] = {
 	    {"host", required_argument, NULL, O_HOST},
@@ -268,6 +282,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	    {"hold", required_argument, NULL, O_HOLD},
 	    {"wait-ready", required_argument, NULL, O_WAIT},
 	    {"rss-pid", required_argument, NULL, O_RSS},
+	    {"escalations", required_argument, NULL, O_ESC},
+	    {"summary-prefix", required_argument, NULL, O_PREFIX},
+	    {"timeout-ms", required_argument, NULL, O_TIMEOUT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -283,6 +300,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 	    .duration_s = 10,
 	    .customer = 1,
 	    .level = 1,
+	    .summary_prefix = "",
+	    .timeout_ms = 120000,
 	};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -350,6 +369,15 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_RSS:
 			o->rss_pid = (long)parse_num("--rss-pid", optarg, 1, 1e9);
+			break;
+		case O_ESC:
+			o->escalations = (long)parse_num("--escalations", optarg, 1, 10000000);
+			break;
+		case O_PREFIX:
+			o->summary_prefix = optarg;
+			break;
+		case O_TIMEOUT:
+			o->timeout_ms = (int)parse_num("--timeout-ms", optarg, 1, 3600000);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1060,6 +1088,107 @@ static int run_wait_ready(const struct opts *o)
 	return 1;
 }
 
+/* ---- escalations: how late pushes arrive ---- */
+
+struct esc_watch {
+	const char *prefix;
+	size_t prefix_len;
+	long want;
+	long got;
+	int64_t *lag_ns;
+	int64_t last_recv_ns;
+	int64_t first_due_ns;
+};
+
+static int64_t parse_utc_ns(const char *s)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) == NULL)
+		return -1;
+	return (int64_t)timegm(&tm) * 1000000000LL;
+}
+
+static void esc_push(void *arg, const char *event, uint64_t seq, json_object *body)
+{
+	(void)seq;
+	struct esc_watch *w = arg;
+	int64_t now = real_ns();
+	json_object *v = NULL;
+	if (strcmp(event, "ESCALATION") != 0 || w->got >= w->want)
+		return;
+	if (!json_object_object_get_ex(body, "summary", &v) || v == NULL ||
+	    strncmp(json_object_get_string(v), w->prefix, w->prefix_len) != 0)
+		return;
+	/* The benchmark seeds breach steps only: the step's instant is the
+	 * clock's due_at, which the push carries. */
+	int64_t due = json_object_object_get_ex(body, "due_at", &v)
+	                  ? parse_utc_ns(json_object_get_string(v))
+	                  : -1;
+	if (due < 0)
+		return;
+	if (w->got == 0 || due < w->first_due_ns)
+		w->first_due_ns = due;
+	w->lag_ns[w->got++] = now - due;
+	w->last_recv_ns = now;
+}
+
+static int run_escalations(const struct opts *o)
+{
+	struct esc_watch w = {.prefix = o->summary_prefix,
+	                      .prefix_len = strlen(o->summary_prefix),
+	                      .want = o->escalations};
+	w.lag_ns = calloc((size_t)o->escalations, sizeof(*w.lag_ns));
+	if (w.lag_ns == NULL)
+		die("out of memory");
+	struct slac_error err = {0};
+	struct slac_client *c = slac_connect(&o->prof, &err);
+	if (c == NULL)
+		die("connect: %s %s", slac_status_name(err.status), err.message);
+	slac_session_set_push_cb(slac_client_session(c), esc_push, &w);
+	json_object *body = json_object_new_object();
+	struct slac_answer ans;
+	if (slac_call(c, "SUBSCRIBE", body, &ans, 20000) != SLAC_OK)
+		die("SUBSCRIBE: %s %s", proto_err_name(ans.err.code), ans.err.message);
+	json_object_put(body);
+	slac_answer_clear(&ans);
+	int64_t end = mono_ns() + (int64_t)o->timeout_ms * NS_PER_MS;
+	while (w.got < w.want && mono_ns() < end && !stop_requested) {
+		struct pollfd p = {slac_client_fd(c), slac_client_events(c), 0};
+		int n = poll(&p, 1, 100);
+		if (slac_client_step(c, n > 0 ? p.revents : 0) != 0) {
+			/* Reconnect and resubscribe: the backlog comes again. */
+			sleep_ns(50 * NS_PER_MS);
+			if (slac_client_start(c) != 0)
+				continue;
+		}
+	}
+	/* Let the last receipts leave before closing. */
+	for (int i = 0; i < 10; i++) {
+		struct pollfd p = {slac_client_fd(c), slac_client_events(c), 0};
+		int n = poll(&p, 1, 20);
+		if (slac_client_step(c, n > 0 ? p.revents : 0) != 0)
+			break;
+	}
+	slac_client_free(c);
+	qsort(w.lag_ns, (size_t)w.got, sizeof(*w.lag_ns), cmp_i64);
+	printf("loadgen: %ld of %ld escalations received\n", w.got, w.want);
+	if (w.got > 0)
+		printf(
+		    "loadgen: lag p50 %.1f ms, p99 %.1f ms, max %.1f ms; last arrival %.3f s after "
+		    "the first due instant\n",
+		    pct_ms(w.lag_ns, (size_t)w.got, 50), pct_ms(w.lag_ns, (size_t)w.got, 99),
+		    (double)w.lag_ns[w.got - 1] / 1e6,
+		    (double)(w.last_recv_ns - w.first_due_ns) / 1e9);
+	printf("esc_received=%ld\n", w.got);
+	printf("esc_lag_p50_ms=%.1f\n", w.got ? pct_ms(w.lag_ns, (size_t)w.got, 50) : -1.0);
+	printf("esc_lag_p99_ms=%.1f\n", w.got ? pct_ms(w.lag_ns, (size_t)w.got, 99) : -1.0);
+	printf("last_recv_unix_ns=%lld\n", (long long)w.last_recv_ns);
+	printf("first_due_unix_ns=%lld\n", (long long)w.first_due_ns);
+	free(w.lag_ns);
+	return w.got == w.want ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -1074,5 +1203,7 @@ int main(int argc, char **argv)
 		return run_wait_ready(&o);
 	if (o.idle > 0)
 		return run_idle(&o);
+	if (o.escalations > 0)
+		return run_escalations(&o);
 	return run_ingest(&o);
 }
