@@ -56,6 +56,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pushes.h"
 
 /* 2026-11-28T10:00:00Z: after the test certificates' notBefore, inside
  * the duty rota below. */
@@ -68,177 +69,31 @@
 #define TICKETS 3
 #define ROWS    (TICKETS * 2) /* response and restore clocks */
 #define STEPS   (ROWS * 4)    /* warnings at 50/75/90 %, breach at 100 % */
-#define MAXPUSH 256
 
-struct inbox {
-	int count;
-	uint64_t seqs[MAXPUSH];
-	char keys[MAXPUSH][96]; /* "ticket clock step fraction" */
-};
+/* What the deliveries were, printed when a count is wrong. */
+#define DUMP_SQL                                                                                   \
+	"SELECT p.name, d.seq, d.body->>'ticket_id', d.body->>'clock', d.body->>'step',"           \
+	" d.receipted_at IS NOT NULL FROM deliveries d"                                            \
+	" JOIN principals p ON p.id = d.principal_id ORDER BY 1, 2"
 
-static void on_push(void *arg, const char *event, uint64_t seq, json_object *body)
+/* The engineer's client, across slad restarts. */
+static void subscribe(struct push_watcher *w, const char *who)
 {
-	struct inbox *in = arg;
-	if (strcmp(event, "ESCALATION") != 0)
-		return;
-	assert_true(in->count < MAXPUSH);
-	json_object *v;
-	int64_t ticket = 0;
-	const char *clock = "", *step = "", *fraction = "-";
-	if (json_object_object_get_ex(body, "ticket_id", &v))
-		ticket = json_object_get_int64(v);
-	if (json_object_object_get_ex(body, "clock", &v))
-		clock = json_object_get_string(v);
-	if (json_object_object_get_ex(body, "step", &v))
-		step = json_object_get_string(v);
-	if (json_object_object_get_ex(body, "fraction", &v) && v != NULL)
-		fraction = json_object_get_string(v);
-	snprintf(in->keys[in->count], sizeof(in->keys[0]), "%lld %s %s %s", (long long)ticket,
-	         clock, step, fraction);
-	in->seqs[in->count] = seq;
-	in->count++;
-}
-
-struct watcher {
-	struct slac_client *c;
-	struct inbox in;
-};
-
-/* One round of the client's event loop; false once the connection is gone. */
-static bool pump(struct watcher *w, int ms)
-{
-	if (slac_client_state(w->c) == SLAC_CLOSED)
-		return false;
-	struct pollfd p = {slac_client_fd(w->c), slac_client_events(w->c), 0};
-	int t = slac_client_timeout_ms(w->c);
-	if (t < 0 || t > ms)
-		t = ms;
-	int n = poll(&p, 1, t);
-	return slac_client_step(w->c, n > 0 ? p.revents : 0) == 0;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL); /* waiting for a process, never moving time */
-}
-
-/* The client library's own reconnect: same session, so the last seq seen
- * is kept and the SUBSCRIBE is re-sent after HELLO. */
-static void reconnect(struct watcher *w)
-{
-	slac_client_close(w->c);
-	for (int attempt = 0; attempt < 100; attempt++) {
-		if (slac_client_start(w->c) == 0) {
-			while (slac_client_state(w->c) != SLAC_READY &&
-			       slac_client_state(w->c) != SLAC_CLOSED)
-				pump(w, 100);
-			if (slac_client_state(w->c) == SLAC_READY)
-				return;
-		}
-		sleep_ms(50);
-	}
-	fail_msg("could not reconnect: %s", slac_client_error(w->c)->message);
-}
-
-static void subscribe(struct watcher *w, const char *who)
-{
-	memset(&w->in, 0, sizeof(w->in));
-	w->c = h_must_connect(who);
-	slac_session_set_push_cb(slac_client_session(w->c), on_push, &w->in);
-	struct slac_answer ans;
-	json_object *body = json_object_new_object();
-	assert_int_equal(slac_call(w->c, "SUBSCRIBE", body, &ans, 10000), SLAC_OK);
-	json_object_put(body);
-	slac_answer_clear(&ans);
-	/* Take a backlog left by an earlier, failed test (none when all
-	 * pass), so that one failure does not cascade. */
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	         "SELECT count(*) FROM deliveries d JOIN principals p ON p.id = d.principal_id"
-	         " WHERE p.name = '%s' AND d.receipted_at IS NULL",
-	         who);
-	for (int i = 0; i < 100 && h_sql_int(sql) > 0; i++)
-		pump(w, 20);
-	memset(&w->in, 0, sizeof(w->in));
-}
-
-static void dump(const struct watcher *w)
-{
-	for (int i = 0; i < w->in.count; i++)
-		fprintf(stderr, "  push %llu: %s\n", (unsigned long long)w->in.seqs[i],
-		        w->in.keys[i]);
-	PGresult *res = PQexec(h_db(), "SELECT p.name, d.seq, d.body->>'ticket_id',"
-	                               " d.body->>'clock', d.body->>'step',"
-	                               " d.receipted_at IS NOT NULL FROM deliveries d"
-	                               " JOIN principals p ON p.id = d.principal_id ORDER BY 1, 2");
-	for (int i = 0; i < PQntuples(res); i++)
-		fprintf(stderr, "  db: %s %s %s %s %s %s\n", PQgetvalue(res, i, 0),
-		        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		        PQgetvalue(res, i, 4), PQgetvalue(res, i, 5));
-	PQclear(res);
+	pushes_subscribe(w, who, 0, PUSHES_DRAIN | PUSHES_RECONNECT);
 }
 
 /* Wait (bounded) for `want` pushes, then watch three scheduler caps more
  * so that one too many would be seen as well. */
-static void expect_pushes(struct watcher *w, int want)
+static void expect_pushes(struct push_watcher *w, int want)
 {
-	for (int i = 0; i < 200 && w->in.count < want; i++)
-		if (!pump(w, 50))
-			reconnect(w);
-	for (int i = 0; i < 6; i++)
-		if (!pump(w, 50))
-			reconnect(w);
-	if (w->in.count != want) {
-		dump(w);
-		fail_msg("expected %d pushes, got %d", want, w->in.count);
-	}
-}
-
-static int64_t report_level(struct slac_client *hotline, int level, const char *what)
-{
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"request_id\":\"%s\",\"customer_id\":1,\"contact_name\":\"a\","
-	         "\"contact_phone\":\"1\",\"symptoms\":\"%s\",\"level\":%d}",
-	         h_request_id(), what, level);
-	json_object *a = h_ok(hotline, "REPORT", body);
-	json_object *v;
-	assert_true(json_object_object_get_ex(a, "ticket_id", &v));
-	int64_t id = json_object_get_int64(v);
-	json_object_put(a);
-	return id;
-}
-
-/* End a test's tickets so their later steps do not fire into the next. */
-static void cancel(int64_t id)
-{
-	struct slac_client *eng = h_must_connect("engineer");
-	char body[128];
-	snprintf(body, sizeof(body), "{\"ticket_id\":%lld,\"reason\":\"test done\"}",
-	         (long long)id);
-	json_object_put(h_ok(eng, "CANCEL", body));
-	slac_client_free(eng);
-}
-
-static void put_on_duty(const char *who)
-{
-	struct slac_client *admin = h_must_connect("admin");
-	char body[512];
-	/* The same request_id each time: a replay after the first. */
-	snprintf(body, sizeof(body),
-	         "{\"request_id\":\"rota-%s\",\"team\":\"north\",\"principal\":\"%s\","
-	         "\"from\":\"2026-11-01T00:00:00Z\",\"to\":\"2027-01-01T00:00:00Z\"}",
-	         who, who);
-	json_object_put(h_ok(admin, "ROTA_ADD", body));
-	slac_client_free(admin);
+	pushes_expect(w, want, 200, DUMP_SQL);
 }
 
 struct scenario {
 	int64_t t;               /* the report instant */
 	int64_t ids[TICKETS];    /* the tickets */
 	char id_list[128];       /* "1,2,3" for SQL */
-	struct watcher w;        /* the engineer on duty */
+	struct push_watcher w;   /* the engineer on duty */
 	struct slac_client *hot; /* the hotline */
 };
 
@@ -280,12 +135,12 @@ static void begin(struct scenario *s, int64_t t, const char *const *env)
 	if (h_slad_pid() > 0) /* left running by an earlier, failed test */
 		h_slad_stop(SIGKILL);
 	h_slad_start(CONF, env);
-	put_on_duty("engineer");
+	pushes_put_on_duty("engineer");
 	subscribe(&s->w, "engineer");
 	s->hot = h_must_connect("hotline");
 	size_t used = 0;
 	for (int i = 0; i < TICKETS; i++) {
-		s->ids[i] = report_level(s->hot, 4, "crash scenario");
+		s->ids[i] = pushes_report_level(s->hot, 4, "crash scenario");
 		used += (size_t)snprintf(s->id_list + used, sizeof(s->id_list) - used, "%s%lld",
 		                         i ? "," : "", (long long)s->ids[i]);
 	}
@@ -342,8 +197,8 @@ static void check_exactly_once(struct scenario *s)
 
 	/* Every delivery ends receipted (the library receipts each push). */
 	for (int i = 0; i < 200 && unreceipted(s) > 0; i++)
-		if (!pump(&s->w, 20))
-			reconnect(&s->w);
+		if (!pushes_try_pump(&s->w, 20))
+			pushes_reconnect(&s->w);
 	assert_int_equal(unreceipted(s), 0);
 	struct slac_session_stats st = slac_session_stats(slac_client_session(s->w.c));
 	fprintf(stderr, "  client: pushes=%llu duplicates dropped=%llu receipts=%llu\n",
@@ -354,7 +209,7 @@ static void check_exactly_once(struct scenario *s)
 static void end(struct scenario *s)
 {
 	for (int i = 0; i < TICKETS; i++)
-		cancel(s->ids[i]);
+		pushes_cancel_all(&s->ids[i], 1);
 	slac_client_free(s->hot);
 	slac_client_free(s->w.c);
 	assert_int_equal(h_slad_stop(SIGTERM), 0);
@@ -372,7 +227,7 @@ static void scheduler_crash(int64_t t, const char *failpoint, int skip_hits, int
 	h_set_time(t + 12 * HOUR); /* 50 %: six warnings, live */
 	expect_pushes(&s.w, ROWS);
 	for (int i = 0; i < 200 && unreceipted(&s) > 0; i++)
-		pump(&s.w, 20);
+		pushes_try_pump(&s.w, 20);
 	assert_int_equal(unreceipted(&s), 0);
 
 	/* A crash of the running slad (the client is connected). */
@@ -399,7 +254,7 @@ static void scheduler_crash(int64_t t, const char *failpoint, int skip_hits, int
 	assert_int_equal(unreceipted(&s), after_crash - ROWS);
 
 	h_slad_start(CONF, h_fake_time_env());
-	reconnect(&s.w);
+	pushes_reconnect(&s.w);
 	expect_pushes(&s.w, STEPS);
 	check_exactly_once(&s);
 	end(&s);
@@ -460,7 +315,7 @@ static void receipt_crash(int64_t t, int skip_hits, bool restart_client)
 	begin(&s, t, env);
 	h_set_time(t + 24 * HOUR); /* all 24 steps due at once */
 	int i = 0;
-	while (i < 400 && pump(&s.w, 50))
+	while (i < 400 && pushes_try_pump(&s.w, 50))
 		i++;
 	assert_true(i < 400); /* the connection went down: slad died */
 	int status = h_slad_wait(5000);
@@ -483,7 +338,7 @@ static void receipt_crash(int64_t t, int skip_hits, bool restart_client)
 		slac_client_free(s.w.c);
 		s.w.c = h_must_connect("engineer");
 		struct slac_session *ss = slac_client_session(s.w.c);
-		slac_session_set_push_cb(ss, on_push, &s.w.in); /* the same inbox */
+		slac_session_set_push_cb(ss, pushes_on_push, &s.w); /* the same inbox */
 		slac_session_set_last_seq(ss, last);
 		struct slac_answer ans;
 		json_object *body = json_object_new_object();
@@ -491,7 +346,7 @@ static void receipt_crash(int64_t t, int skip_hits, bool restart_client)
 		json_object_put(body);
 		slac_answer_clear(&ans);
 	} else {
-		reconnect(&s.w);
+		pushes_reconnect(&s.w);
 	}
 	expect_pushes(&s.w, STEPS);
 	check_exactly_once(&s);

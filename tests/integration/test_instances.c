@@ -38,6 +38,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "pushes.h"
 
 /* 2026-11-28T10:00:00Z, inside the duty rota below. */
 #define T0     ((int64_t)1795860000)
@@ -58,88 +59,13 @@
  * later, unrelated event misses it by far. */
 #define DELIVERY_BOUND_MS 2000
 
-#define MAXPUSH 256
-#define BURST   50
+#define BURST 50
 
-struct inbox {
-	int count;
-	uint64_t seqs[MAXPUSH];
-	char keys[MAXPUSH][96]; /* "ticket clock step fraction" */
-};
-
-static void on_push(void *arg, const char *event, uint64_t seq, json_object *body)
+/* Each subscriber takes its backlog first: one failure does not cascade.
+ * No slad restarts here: a dropped connection is a failure. */
+static void subscribe(struct push_watcher *w, const char *who, int instance)
 {
-	struct inbox *in = arg;
-	if (strcmp(event, "ESCALATION") != 0)
-		return;
-	assert_true(in->count < MAXPUSH);
-	json_object *v;
-	int64_t ticket = 0;
-	const char *clock = "", *step = "", *fraction = "-";
-	if (json_object_object_get_ex(body, "ticket_id", &v))
-		ticket = json_object_get_int64(v);
-	if (json_object_object_get_ex(body, "clock", &v))
-		clock = json_object_get_string(v);
-	if (json_object_object_get_ex(body, "step", &v))
-		step = json_object_get_string(v);
-	if (json_object_object_get_ex(body, "fraction", &v) && v != NULL)
-		fraction = json_object_get_string(v);
-	snprintf(in->keys[in->count], sizeof(in->keys[0]), "%lld %s %s %s", (long long)ticket,
-	         clock, step, fraction);
-	in->seqs[in->count] = seq;
-	in->count++;
-}
-
-struct watcher {
-	const char *who;
-	int instance;
-	struct slac_client *c;
-	struct inbox in;
-};
-
-/* Take a backlog left by an earlier, failed test (none when all pass),
- * so that one failure does not cascade; the inbox starts empty. */
-static void drain(struct watcher *w)
-{
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	         "SELECT count(*) FROM deliveries d JOIN principals p ON p.id = d.principal_id"
-	         " WHERE p.name = '%s' AND d.receipted_at IS NULL",
-	         w->who);
-	for (int i = 0; i < 100 && h_sql_int(sql) > 0; i++) {
-		struct pollfd p = {slac_client_fd(w->c), slac_client_events(w->c), 0};
-		int n = poll(&p, 1, 20);
-		assert_int_equal(slac_client_step(w->c, n > 0 ? p.revents : 0), 0);
-	}
-	memset(&w->in, 0, sizeof(w->in));
-}
-
-static void subscribe(struct watcher *w, const char *who, int instance)
-{
-	memset(w, 0, sizeof(*w));
-	w->who = who;
-	w->instance = instance;
-	w->c = h_inst_must_connect(instance, who);
-	slac_session_set_push_cb(slac_client_session(w->c), on_push, &w->in);
-	struct slac_answer ans;
-	json_object *body = json_object_new_object();
-	assert_int_equal(slac_call(w->c, "SUBSCRIBE", body, &ans, 10000), SLAC_OK);
-	json_object_put(body);
-	slac_answer_clear(&ans);
-	drain(w);
-}
-
-/* One round of every watcher's event loop, up to ms.  No slad restarts
- * here: a dropped connection is a failure. */
-static void pump(struct watcher *const *ws, int n, int ms)
-{
-	struct pollfd p[8];
-	assert_true(n <= 8);
-	for (int i = 0; i < n; i++)
-		p[i] = (struct pollfd){slac_client_fd(ws[i]->c), slac_client_events(ws[i]->c), 0};
-	int r = poll(p, (nfds_t)n, ms);
-	for (int i = 0; i < n; i++)
-		assert_int_equal(slac_client_step(ws[i]->c, r > 0 ? p[i].revents : 0), 0);
+	pushes_subscribe(w, who, instance, PUSHES_DRAIN);
 }
 
 static int64_t now_ms(void)
@@ -160,27 +86,22 @@ static int64_t sqlf(const char *fmt, ...)
 	return h_sql_int(sql);
 }
 
-static void dump(struct watcher *const *ws, int n)
+static void dump(struct push_watcher *const *ws, int n)
 {
 	for (int k = 0; k < n; k++)
 		for (int i = 0; i < ws[k]->in.count; i++)
 			fprintf(stderr, "  %s@%d push %llu: %s\n", ws[k]->who, ws[k]->instance,
 			        (unsigned long long)ws[k]->in.seqs[i], ws[k]->in.keys[i]);
-	PGresult *res = PQexec(h_db(), "SELECT p.name, d.seq, d.body->>'ticket_id',"
-	                               " d.body->>'clock', d.body->>'step',"
-	                               " d.receipted_at IS NOT NULL FROM deliveries d"
-	                               " JOIN principals p ON p.id = d.principal_id"
-	                               " WHERE d.receipted_at IS NULL ORDER BY 1, 2");
-	for (int i = 0; i < PQntuples(res); i++)
-		fprintf(stderr, "  db unreceipted: %s %s %s %s %s\n", PQgetvalue(res, i, 0),
-		        PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-		        PQgetvalue(res, i, 4));
-	PQclear(res);
+	pushes_dump_db(
+	    "db unreceipted",
+	    "SELECT p.name, d.seq, d.body->>'ticket_id', d.body->>'clock', d.body->>'step'"
+	    " FROM deliveries d JOIN principals p ON p.id = d.principal_id"
+	    " WHERE d.receipted_at IS NULL ORDER BY 1, 2");
 }
 
 /* Pump until every watcher holds want[k] pushes or bound_ms passed; the
  * milliseconds it took, or -1. */
-static int64_t wait_pushes(struct watcher *const *ws, int n, const int *want, int bound_ms)
+static int64_t wait_pushes(struct push_watcher *const *ws, int n, const int *want, int bound_ms)
 {
 	int64_t start = now_ms();
 	for (;;) {
@@ -191,16 +112,16 @@ static int64_t wait_pushes(struct watcher *const *ws, int n, const int *want, in
 			return now_ms() - start;
 		if (now_ms() - start > bound_ms)
 			return -1;
-		pump(ws, n, 10);
+		pushes_pump(ws, n, 10);
 	}
 }
 
 /* Then three caps more, so that one push too many would be seen. */
-static void expect_exact(struct watcher *const *ws, int n, const int *want)
+static void expect_exact(struct push_watcher *const *ws, int n, const int *want)
 {
 	int64_t until = now_ms() + 3 * CAP_MS;
 	while (now_ms() < until)
-		pump(ws, n, 10);
+		pushes_pump(ws, n, 10);
 	for (int k = 0; k < n; k++) {
 		if (ws[k]->in.count != want[k]) {
 			dump(ws, n);
@@ -210,21 +131,6 @@ static void expect_exact(struct watcher *const *ws, int n, const int *want)
 	}
 }
 
-static int64_t report_level(struct slac_client *hotline, int level, const char *what)
-{
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"request_id\":\"%s\",\"customer_id\":1,\"contact_name\":\"a\","
-	         "\"contact_phone\":\"1\",\"symptoms\":\"%s\",\"level\":%d}",
-	         h_request_id(), what, level);
-	json_object *a = h_ok(hotline, "REPORT", body);
-	json_object *v;
-	assert_true(json_object_object_get_ex(a, "ticket_id", &v));
-	int64_t id = json_object_get_int64(v);
-	json_object_put(a);
-	return id;
-}
-
 /* n tickets of `level` reported at the current faked instant, through
  * the given instance; their ids as an SQL list in `list`. */
 static void report_many(int instance, int n, int level, int64_t *ids, char *list, size_t len)
@@ -232,37 +138,12 @@ static void report_many(int instance, int n, int level, int64_t *ids, char *list
 	struct slac_client *hot = h_inst_must_connect(instance, "hotline");
 	size_t used = 0;
 	for (int i = 0; i < n; i++) {
-		ids[i] = report_level(hot, level, "instances");
+		ids[i] = pushes_report_level(hot, level, "instances");
 		used += (size_t)snprintf(list + used, len - used, "%s%lld", i ? "," : "",
 		                         (long long)ids[i]);
 		assert_true(used < len);
 	}
 	slac_client_free(hot);
-}
-
-/* End a test's tickets so their later steps do not fire into the next. */
-static void cancel_all(const int64_t *ids, int n)
-{
-	struct slac_client *eng = h_must_connect("engineer");
-	for (int i = 0; i < n; i++) {
-		char body[128];
-		snprintf(body, sizeof(body), "{\"ticket_id\":%lld,\"reason\":\"test done\"}",
-		         (long long)ids[i]);
-		json_object_put(h_ok(eng, "CANCEL", body));
-	}
-	slac_client_free(eng);
-}
-
-static void put_on_duty(const char *who)
-{
-	struct slac_client *admin = h_must_connect("admin");
-	char body[512];
-	snprintf(body, sizeof(body),
-	         "{\"request_id\":\"rota-%s\",\"team\":\"north\",\"principal\":\"%s\","
-	         "\"from\":\"2026-11-01T00:00:00Z\",\"to\":\"2027-01-01T00:00:00Z\"}",
-	         who, who);
-	json_object_put(h_ok(admin, "ROTA_ADD", body));
-	slac_client_free(admin);
 }
 
 /* Steps fired by instance i so far, from its log ("event=sched_fired
@@ -339,7 +220,7 @@ static int listen_backend(int i)
  * tickets, each (ticket, clock, step, cycle) once, each delivered once to
  * each of the principals named, and all of them receipted. */
 static void check_db(const char *ids, int want, const char *const *who, int n_who,
-                     struct watcher *const *ws, int n_ws)
+                     struct push_watcher *const *ws, int n_ws)
 {
 	assert_int_equal(sqlf("SELECT count(*) FROM escalations WHERE ticket_id IN (%s)", ids),
 	                 want);
@@ -360,14 +241,14 @@ static void check_db(const char *ids, int want, const char *const *who, int n_wh
 		/* Receipts follow the pushes; give them a bounded moment. */
 		for (int i = 0; i < 200 && sqlf("SELECT count(*) %s AND d.receipted_at IS NULL", q);
 		     i++)
-			pump(ws, n_ws, 10);
+			pushes_pump(ws, n_ws, 10);
 		assert_int_equal(sqlf("SELECT count(*) %s AND d.receipted_at IS NULL", q), 0);
 	}
 }
 
 /* Each of the watcher's pushes once, in seq order, each one of its
  * principal's deliveries of the tickets. */
-static void check_inbox(const struct watcher *w, const char *ids, int want)
+static void check_inbox(const struct push_watcher *w, const char *ids, int want)
 {
 	assert_int_equal(w->in.count, want);
 	char seqs[8192];
@@ -396,8 +277,8 @@ static int setup(void **state)
 	h_inst_start(0, CONF, h_fake_time_env());
 	/* The second after the first: migrations and seeding ran once. */
 	h_inst_start(1, CONF, h_fake_time_env());
-	put_on_duty("engineer");
-	put_on_duty("engineer2");
+	pushes_put_on_duty("engineer");
+	pushes_put_on_duty("engineer2");
 	return 0;
 }
 
@@ -421,10 +302,10 @@ static void each_firing_once_either_instance(void **state)
 	enum { N = 10, STEPS = N * 2 * 4 };
 	const int64_t t = T0;
 	h_set_time(t);
-	static struct watcher w0, w1;
+	static struct push_watcher w0, w1;
 	subscribe(&w0, "engineer", 0);
 	subscribe(&w1, "engineer2", 1);
-	struct watcher *ws[] = {&w0, &w1};
+	struct push_watcher *ws[] = {&w0, &w1};
 	int64_t ids[N];
 	char list[512];
 	report_many(0, N, 4, ids, list, sizeof(list));
@@ -444,7 +325,7 @@ static void each_firing_once_either_instance(void **state)
 	        STEPS, (long long)by0, (long long)by1, (long long)ms);
 	assert_int_equal(by0 + by1, STEPS);
 
-	cancel_all(ids, N);
+	pushes_cancel_all(ids, N);
 	slac_client_free(w0.c);
 	slac_client_free(w1.c);
 }
@@ -460,10 +341,10 @@ static void listen_killed_while_50_fire(void **state)
 	(void)state;
 	const int64_t t = T0 + 3 * DAY;
 	h_set_time(t);
-	static struct watcher w0, w1;
+	static struct push_watcher w0, w1;
 	subscribe(&w0, "engineer", 0);
 	subscribe(&w1, "engineer2", 1);
-	struct watcher *ws[] = {&w0, &w1};
+	struct push_watcher *ws[] = {&w0, &w1};
 	int64_t ids[BURST];
 	char list[1024];
 	report_many(0, BURST, 1, ids, list, sizeof(list));
@@ -474,7 +355,7 @@ static void listen_killed_while_50_fire(void **state)
 
 	int b = 0;
 	for (int i = 0; i < 100 && (b = listen_backend(1)) == 0; i++)
-		pump(ws, 2, 10);
+		pushes_pump(ws, 2, 10);
 	assert_true(b > 0);
 	int kills = 0;
 	int64_t start = now_ms();
@@ -485,7 +366,7 @@ static void listen_killed_while_50_fire(void **state)
 	kills++;
 	h_set_time(t + 15 * MINUTE);
 	while (h_sql_int(fired_sql) < BURST && now_ms() - start < 10000) {
-		pump(ws, 2, 5);
+		pushes_pump(ws, 2, 5);
 		if ((b = listen_backend(1)) > 0) {
 			snprintf(kill_sql, sizeof(kill_sql), "SELECT pg_terminate_backend(%d)::int",
 			         b);
@@ -514,7 +395,7 @@ static void listen_killed_while_50_fire(void **state)
 	        kills, BURST, (long long)fired_ms, (long long)by0, (long long)by1, (long long)ms);
 	assert_int_equal(by0 + by1, BURST);
 
-	cancel_all(ids, BURST);
+	pushes_cancel_all(ids, BURST);
 	slac_client_free(w0.c);
 	slac_client_free(w1.c);
 }
@@ -529,11 +410,11 @@ static void same_principal_on_both(void **state)
 	enum { N = 10, STEPS = N * 2 * 4 };
 	const int64_t t = T0 + 6 * DAY;
 	h_set_time(t);
-	static struct watcher a, b, c;
+	static struct push_watcher a, b, c;
 	subscribe(&a, "engineer", 0);
 	subscribe(&b, "engineer", 1);
 	subscribe(&c, "engineer2", 0); /* on duty too: its pushes are taken */
-	struct watcher *ws[] = {&a, &b, &c};
+	struct push_watcher *ws[] = {&a, &b, &c};
 	int64_t ids[N];
 	char list[512];
 	report_many(1, N, 4, ids, list, sizeof(list));
@@ -550,7 +431,7 @@ static void same_principal_on_both(void **state)
 	                                           " ticket_id IN (%s)",
 	                                           list) < STEPS) &&
 	       now_ms() - start < 10000)
-		pump(ws, 3, 10);
+		pushes_pump(ws, 3, 10);
 	check_db(list, STEPS, both, 2, ws, 3);
 	check_inbox(&c, list, STEPS);
 	/* Each session: increasing, nothing twice. */
@@ -569,7 +450,7 @@ static void same_principal_on_both(void **state)
 	assert_int_equal(a.in.count + b.in.count - both_saw, STEPS);
 	fprintf(stderr, "  session@0 saw %d, session@1 saw %d, both %d, of %d\n", a.in.count,
 	        b.in.count, both_saw, STEPS);
-	cancel_all(ids, N);
+	pushes_cancel_all(ids, N);
 	slac_client_free(a.c);
 	slac_client_free(b.c);
 	slac_client_free(c.c);
@@ -589,10 +470,10 @@ static void lost_notification_caught_within_cap(void **state)
 	 * after a LISTEN reconnect the catch-up waits until LISTEN is in
 	 * effect: a push whose NOTIFY was lost arrives within the cap. */
 	h_set_time(T0 + 9 * DAY);
-	static struct watcher w0, w1;
+	static struct push_watcher w0, w1;
 	subscribe(&w0, "engineer", 0);
 	subscribe(&w1, "engineer2", 1);
-	struct watcher *ws[] = {&w0, &w1};
+	struct push_watcher *ws[] = {&w0, &w1};
 	/* What slad_fire_due() queues, minus its pg_notify. */
 	h_sql_exec("SELECT slad_push(p.id, 'ESCALATION', NULL,"
 	           " '{\"ticket_id\":0,\"clock\":\"response\",\"step\":\"warning\"}')"
@@ -611,7 +492,7 @@ static void lost_notification_caught_within_cap(void **state)
 	for (int i = 0; i < 200 && (unreceipted = h_sql_int("SELECT count(*) FROM deliveries"
 	                                                    " WHERE receipted_at IS NULL")) > 0;
 	     i++)
-		pump(ws, 2, 10);
+		pushes_pump(ws, 2, 10);
 	assert_int_equal(unreceipted, 0);
 	slac_client_free(w0.c);
 	slac_client_free(w1.c);
@@ -662,10 +543,10 @@ static void other_instance_fires_everything(void **state)
 	const int64_t t = T0 + 12 * DAY;
 	h_set_time(t);
 	quiet_instance_1();
-	static struct watcher w0, w1;
+	static struct push_watcher w0, w1;
 	subscribe(&w0, "engineer", 0);
 	subscribe(&w1, "engineer2", 1);
-	struct watcher *ws[] = {&w0, &w1};
+	struct push_watcher *ws[] = {&w0, &w1};
 	int64_t ids[N];
 	char list[512];
 	report_many(0, N, 4, ids, list, sizeof(list));
@@ -681,7 +562,7 @@ static void other_instance_fires_everything(void **state)
 	assert_int_equal(fired_by(1) - before1, 0);
 	fprintf(stderr, "  %d steps fired by instance 0 reached instance 1 in %lld ms\n", STEPS,
 	        (long long)ms);
-	cancel_all(ids, N);
+	pushes_cancel_all(ids, N);
 	slac_client_free(w0.c);
 	slac_client_free(w1.c);
 }
@@ -703,10 +584,10 @@ static void listen_down_through_burst_caught_up(void **state)
 	const int64_t t = T0 + 15 * DAY;
 	h_set_time(t);
 	quiet_instance_1();
-	static struct watcher w0, w1;
+	static struct push_watcher w0, w1;
 	subscribe(&w0, "engineer", 0);
 	subscribe(&w1, "engineer2", 1);
-	struct watcher *ws[] = {&w0, &w1};
+	struct push_watcher *ws[] = {&w0, &w1};
 	int64_t ids[BURST];
 	char list[1024];
 	report_many(0, BURST, 1, ids, list, sizeof(list));
@@ -716,7 +597,7 @@ static void listen_down_through_burst_caught_up(void **state)
 	int64_t before0 = fired_by(0), before1 = fired_by(1);
 	int b = 0;
 	for (int i = 0; i < 100 && (b = listen_backend(1)) == 0; i++)
-		pump(ws, 2, 10);
+		pushes_pump(ws, 2, 10);
 	assert_true(b > 0);
 
 	allow_connections(false);
@@ -726,11 +607,11 @@ static void listen_down_through_burst_caught_up(void **state)
 	h_set_time(t + 15 * MINUTE);
 	int64_t start = now_ms();
 	while (h_sql_int(fired_sql) < BURST && now_ms() - start < 10000)
-		pump(ws, 2, 10);
+		pushes_pump(ws, 2, 10);
 	/* Three caps more: whatever would reach instance 1 without its
 	 * LISTEN has had its chance. */
 	for (int64_t until = now_ms() + 3 * CAP_MS; now_ms() < until;)
-		pump(ws, 2, 10);
+		pushes_pump(ws, 2, 10);
 	int64_t n_fired = h_sql_int(fired_sql);
 	int still_down = listen_backend(1) == 0;
 	int early = w1.in.count;
@@ -756,7 +637,7 @@ static void listen_down_through_burst_caught_up(void **state)
 	        "  instance 0 fired %d with instance 1's LISTEN down; instance 1's subscriber had"
 	        " %d of them before the reconnect and all %d within %lld ms after\n",
 	        BURST, early, BURST, (long long)ms);
-	cancel_all(ids, BURST);
+	pushes_cancel_all(ids, BURST);
 	slac_client_free(w0.c);
 	slac_client_free(w1.c);
 }

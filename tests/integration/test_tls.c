@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "harness.h"
+#include "rawtls.h"
 
 #define WAIT_MS 10000 /* upper bound of every wait: a failure, never a pace */
 
@@ -88,166 +89,7 @@ static void expect_logged(int port, const char *event, const char *reason)
 	}
 }
 
-/* ---- a raw client ---- */
-
-struct raw {
-	int fd;
-	int local_port;
-	SSL_CTX *ctx;
-	SSL *ssl;
-	char tls_error[512];
-};
-
-static int tcp_connect(int *local_port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	                         .sin_port = htons((uint16_t)atoi(h_port())),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
-	*local_port = ntohs(me.sin_port);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
-}
-
-/* Wait for what OpenSSL asked for; false on timeout. */
-static bool wait_io(int fd, int ssl_err, int64_t end)
-{
-	struct pollfd p = {fd, ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0};
-	int left = (int)(end - now_ms());
-	return left > 0 && poll(&p, 1, left) > 0;
-}
-
-static void drain_ssl_errors(struct raw *r)
-{
-	unsigned long e;
-	size_t used = strlen(r->tls_error);
-	while ((e = ERR_get_error()) != 0 && used + 2 < sizeof(r->tls_error)) {
-		char one[256];
-		ERR_error_string_n(e, one, sizeof(one));
-		int n = snprintf(r->tls_error + used, sizeof(r->tls_error) - used, "%s%s",
-		                 used ? "; " : "", one);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-/*
- * Connect as `cert` (a name in the test CA dir; NULL: no certificate) with
- * TLS versions up to max_version (0: any).  Returns 0 when the client side
- * of the handshake completed, -1 when it failed (r->tls_error says why).
- * Under TLS 1.3 the client finishes before the server has judged its
- * certificate, so "completed" does not mean "accepted".
- */
-static int raw_open(struct raw *r, const char *cert, int max_version)
-{
-	memset(r, 0, sizeof(*r));
-	const char *certs = getenv("SLAD_TEST_CERTS");
-	char path[1024];
-	r->ctx = SSL_CTX_new(TLS_client_method());
-	assert_non_null(r->ctx);
-	snprintf(path, sizeof(path), "%s/ca.crt", certs);
-	assert_int_equal(SSL_CTX_load_verify_locations(r->ctx, path, NULL), 1);
-	SSL_CTX_set_verify(r->ctx, SSL_VERIFY_PEER, NULL);
-	if (max_version != 0) {
-		/* Level 0, or this client would refuse TLS 1.1 itself and the
-		 * server would never be asked. */
-		SSL_CTX_set_security_level(r->ctx, 0);
-		assert_int_equal(SSL_CTX_set_cipher_list(r->ctx, "DEFAULT:@SECLEVEL=0"), 1);
-		assert_int_equal(SSL_CTX_set_min_proto_version(r->ctx, 0), 1);
-		assert_int_equal(SSL_CTX_set_max_proto_version(r->ctx, max_version), 1);
-	}
-	if (cert != NULL) {
-		snprintf(path, sizeof(path), "%s/%s.crt", certs, cert);
-		assert_int_equal(SSL_CTX_use_certificate_chain_file(r->ctx, path), 1);
-		snprintf(path, sizeof(path), "%s/%s.key", certs, cert);
-		assert_int_equal(SSL_CTX_use_PrivateKey_file(r->ctx, path, SSL_FILETYPE_PEM), 1);
-	}
-	r->fd = tcp_connect(&r->local_port);
-	r->ssl = SSL_new(r->ctx);
-	assert_non_null(r->ssl);
-	SSL_set_fd(r->ssl, r->fd);
-	SSL_set_tlsext_host_name(r->ssl, "localhost");
-	assert_int_equal(SSL_set1_host(r->ssl, "localhost"), 1);
-	int64_t end = now_ms() + WAIT_MS;
-	ERR_clear_error();
-	for (;;) {
-		int rc = SSL_connect(r->ssl);
-		if (rc == 1)
-			return 0;
-		int e = SSL_get_error(r->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_io(r->fd, e, end))
-			continue;
-		snprintf(r->tls_error, sizeof(r->tls_error), "SSL_connect: ssl_error=%d ", e);
-		drain_ssl_errors(r);
-		return -1;
-	}
-}
-
-static void raw_close(struct raw *r)
-{
-	SSL_free(r->ssl);
-	SSL_CTX_free(r->ctx);
-	if (r->fd > 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Write all of it; -1 if the connection failed. */
-static int raw_write(struct raw *r, const char *data, size_t len)
-{
-	int64_t end = now_ms() + WAIT_MS;
-	while (len > 0) {
-		size_t n = 0;
-		int rc = SSL_write_ex(r->ssl, data, len, &n);
-		if (rc == 1) {
-			data += n;
-			len -= n;
-			continue;
-		}
-		int e = SSL_get_error(r->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_io(r->fd, e, end))
-			continue;
-		return -1;
-	}
-	return 0;
-}
-
-/* One line (without its LF) into out: its length; -1 when the server
- * closed or broke the connection; -2 on timeout. */
-static int raw_read_line(struct raw *r, char *out, size_t cap)
-{
-	size_t used = 0;
-	int64_t end = now_ms() + WAIT_MS;
-	while (used + 1 < cap) {
-		char c;
-		size_t n = 0;
-		int rc = SSL_read_ex(r->ssl, &c, 1, &n);
-		if (rc == 1) {
-			if (c == '\n')
-				break;
-			out[used++] = c;
-			continue;
-		}
-		int e = SSL_get_error(r->ssl, rc);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			if (wait_io(r->fd, e, end))
-				continue;
-			return -2;
-		}
-		drain_ssl_errors(r);
-		return -1;
-	}
-	out[used] = '\0';
-	return (int)used;
-}
+/* ---- a raw client (rawtls.h) ---- */
 
 /*
  * The session must not open: either the handshake fails on our side, or it
@@ -256,21 +98,21 @@ static int raw_read_line(struct raw *r, char *out, size_t cap)
  */
 static int expect_refused_handshake(const char *cert, int max_version)
 {
-	struct raw r;
-	int hs = raw_open(&r, cert, max_version);
-	int port = r.local_port;
+	struct rawtls r;
+	int hs = rawtls_open(&r, cert, max_version, true);
+	int port = r.port;
 	if (hs == 0) {
 		static const char hello[] = "h1 HELLO {\"version\":1}\n";
 		char line[1024];
 		int n = -1;
-		if (raw_write(&r, hello, sizeof(hello) - 1) == 0)
-			n = raw_read_line(&r, line, sizeof(line));
+		if (rawtls_write(&r, hello, sizeof(hello) - 1) == 0)
+			n = rawtls_read_line(&r, line, sizeof(line), RAWTLS_WAIT_MS);
 		if (n >= 0)
 			fail_msg("cert %s: the server answered '%s' instead of closing",
 			         cert ? cert : "(none)", line);
 		assert_int_equal(n, -1); /* closed, not merely silent */
 	}
-	raw_close(&r);
+	rawtls_close(&r);
 	return port;
 }
 
@@ -281,12 +123,12 @@ static int expect_refused_handshake(const char *cert, int max_version)
 static void test_registered_client_accepted(void **state)
 {
 	(void)state;
-	struct raw r;
-	assert_int_equal(raw_open(&r, "engineer", 0), 0);
+	struct rawtls r;
+	assert_int_equal(rawtls_open(&r, "engineer", 0, true), 0);
 	static const char hello[] = "h1 HELLO {\"version\":1}\n";
-	assert_int_equal(raw_write(&r, hello, sizeof(hello) - 1), 0);
+	assert_int_equal(rawtls_write(&r, hello, sizeof(hello) - 1), 0);
 	char line[4096];
-	assert_true(raw_read_line(&r, line, sizeof(line)) > 0);
+	assert_true(rawtls_read_line(&r, line, sizeof(line), RAWTLS_WAIT_MS) > 0);
 	assert_true(strncmp(line, "h1 OK {", 7) == 0);
 	json_object *body = json_tokener_parse(line + 6);
 	json_object *who = NULL;
@@ -294,7 +136,7 @@ static void test_registered_client_accepted(void **state)
 	assert_string_equal(json_object_get_string(who), "engineer");
 	json_object_put(body);
 	assert_string_equal(SSL_get_version(r.ssl), "TLSv1.3");
-	raw_close(&r);
+	rawtls_close(&r);
 }
 
 static void test_no_client_certificate(void **state)
@@ -323,27 +165,27 @@ static void test_expired_certificate(void **state)
 static void test_tls11_refused(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	/* The server's own refusal, not ours: with TLS 1.1 offered there is no
 	 * common version, so the handshake fails on both sides. */
-	assert_int_equal(raw_open(&r, "engineer", TLS1_1_VERSION), -1);
-	int port = r.local_port;
-	raw_close(&r);
+	assert_int_equal(rawtls_open(&r, "engineer", TLS1_1_VERSION, true), -1);
+	int port = r.port;
+	rawtls_close(&r);
 	expect_logged(port, "event=tls_handshake_failed", "unsupported protocol");
 }
 
 static void test_tls12_accepted(void **state)
 {
 	(void)state;
-	struct raw r;
-	assert_int_equal(raw_open(&r, "engineer", TLS1_2_VERSION), 0);
+	struct rawtls r;
+	assert_int_equal(rawtls_open(&r, "engineer", TLS1_2_VERSION, true), 0);
 	assert_string_equal(SSL_get_version(r.ssl), "TLSv1.2");
 	static const char ping[] = "p1 PING\n";
-	assert_int_equal(raw_write(&r, ping, sizeof(ping) - 1), 0);
+	assert_int_equal(rawtls_write(&r, ping, sizeof(ping) - 1), 0);
 	char line[1024];
-	assert_true(raw_read_line(&r, line, sizeof(line)) > 0);
+	assert_true(rawtls_read_line(&r, line, sizeof(line), RAWTLS_WAIT_MS) > 0);
 	assert_true(strncmp(line, "p1 OK {", 7) == 0);
-	raw_close(&r);
+	rawtls_close(&r);
 }
 
 /* A client that speaks no TLS at all. */
@@ -351,7 +193,7 @@ static void test_not_tls(void **state)
 {
 	(void)state;
 	int port;
-	int fd = tcp_connect(&port);
+	int fd = rawtls_tcp_connect(&port);
 	static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
 	assert_int_equal(write(fd, junk, sizeof(junk) - 1), (ssize_t)(sizeof(junk) - 1));
 	struct pollfd p = {fd, POLLIN, 0};
@@ -385,19 +227,20 @@ static void test_unregistered_principal(void **state)
 	    certs);
 	assert_int_equal(system(cmd), 0);
 
-	struct raw r;
-	assert_int_equal(raw_open(&r, "stranger", 0), 0);
-	int port = r.local_port;
+	struct rawtls r;
+	assert_int_equal(rawtls_open(&r, "stranger", 0, true), 0);
+	int port = r.port;
 	static const char hello[] = "h1 HELLO {\"version\":1}\n";
-	(void)raw_write(&r, hello, sizeof(hello) - 1); /* may race the close */
+	(void)rawtls_write(&r, hello, sizeof(hello) - 1); /* may race the close */
 	char line[1024];
-	int n = raw_read_line(&r, line, sizeof(line));
+	int n = rawtls_read_line(&r, line, sizeof(line), RAWTLS_WAIT_MS);
 	if (n < 0)
 		fail_msg("expected an ERR UNAUTHENTICATED line, got %s",
 		         n == -1 ? "a close" : "nothing");
 	assert_true(strncmp(line, "* ERR UNAUTHENTICATED ", 22) == 0);
-	assert_int_equal(raw_read_line(&r, line, sizeof(line)), -1); /* then closed */
-	raw_close(&r);
+	assert_int_equal(rawtls_read_line(&r, line, sizeof(line), RAWTLS_WAIT_MS),
+	                 -1); /* then closed */
+	rawtls_close(&r);
 	expect_logged(port, "event=auth_refused", "principal=stranger");
 
 	/* The same through the client library: refused, and the caller is told
@@ -416,7 +259,7 @@ static void test_handshake_timeout(void **state)
 {
 	(void)state;
 	int port;
-	int fd = tcp_connect(&port);
+	int fd = rawtls_tcp_connect(&port);
 	struct pollfd p = {fd, POLLIN, 0};
 	assert_int_equal(poll(&p, 1, WAIT_MS), 1); /* closed by the server, not by us */
 	char buf[64];

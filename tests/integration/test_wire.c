@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 
 #include "harness.h"
+#include "rawtls.h"
 
 #define WAIT_MS 10000 /* upper bound of every wait: a failure, never a pace */
 
@@ -85,185 +86,43 @@ static void db_counts(int64_t out[3])
 	out[2] = h_sql_int("SELECT count(*) FROM requests");
 }
 
-/* ---- a raw TLS client ---- */
-
-struct raw {
-	int fd;
-	int port; /* our local port: slad logs it as peer=127.0.0.1:PORT */
-	SSL_CTX *ctx;
-	SSL *ssl;
-};
-
-static bool wait_io(int fd, int ssl_err, int64_t end)
-{
-	struct pollfd p = {fd, ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0};
-	int left = (int)(end - now_ms());
-	return left > 0 && poll(&p, 1, left) > 0;
-}
-
-/* A plain TCP connection to slad (non-blocking), local port in *port. */
-static int tcp_connect(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET,
-	                         .sin_port = htons((uint16_t)atoi(h_port())),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	struct sockaddr_in me;
-	socklen_t len = sizeof(me);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&me, &len), 0);
-	*port = ntohs(me.sin_port);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
-}
-
-/* TLS as `cert`; 0 when the handshake completed, -1 if not. */
-static int raw_open(struct raw *r, const char *cert)
-{
-	memset(r, 0, sizeof(*r));
-	const char *certs = getenv("SLAD_TEST_CERTS");
-	char path[1024];
-	r->ctx = SSL_CTX_new(TLS_client_method());
-	assert_non_null(r->ctx);
-	snprintf(path, sizeof(path), "%s/ca.crt", certs);
-	assert_int_equal(SSL_CTX_load_verify_locations(r->ctx, path, NULL), 1);
-	SSL_CTX_set_verify(r->ctx, SSL_VERIFY_PEER, NULL);
-	snprintf(path, sizeof(path), "%s/%s.crt", certs, cert);
-	assert_int_equal(SSL_CTX_use_certificate_chain_file(r->ctx, path), 1);
-	snprintf(path, sizeof(path), "%s/%s.key", certs, cert);
-	assert_int_equal(SSL_CTX_use_PrivateKey_file(r->ctx, path, SSL_FILETYPE_PEM), 1);
-	r->fd = tcp_connect(&r->port);
-	r->ssl = SSL_new(r->ctx);
-	assert_non_null(r->ssl);
-	SSL_set_fd(r->ssl, r->fd);
-	SSL_set_tlsext_host_name(r->ssl, "localhost");
-	int64_t end = now_ms() + WAIT_MS;
-	for (;;) {
-		int rc = SSL_connect(r->ssl);
-		if (rc == 1)
-			return 0;
-		int e = SSL_get_error(r->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_io(r->fd, e, end))
-			continue;
-		ERR_clear_error();
-		return -1;
-	}
-}
-
-/* Close and free; the local port stays readable for the log checks. */
-static void raw_close(struct raw *r)
-{
-	SSL_free(r->ssl);
-	SSL_CTX_free(r->ctx);
-	if (r->fd > 0)
-		close(r->fd);
-	r->ssl = NULL;
-	r->ctx = NULL;
-	r->fd = -1;
-}
-
-/* Write all; -1 if the connection failed. */
-static int raw_write(struct raw *r, const char *data, size_t len)
-{
-	int64_t end = now_ms() + WAIT_MS;
-	while (len > 0) {
-		size_t n = 0;
-		int rc = SSL_write_ex(r->ssl, data, len, &n);
-		if (rc == 1) {
-			data += n;
-			len -= n;
-			continue;
-		}
-		int e = SSL_get_error(r->ssl, rc);
-		if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) &&
-		    wait_io(r->fd, e, end))
-			continue;
-		ERR_clear_error();
-		return -1;
-	}
-	return 0;
-}
-
-static int raw_puts(struct raw *r, const char *s)
-{
-	return raw_write(r, s, strlen(s));
-}
-
-#define R_CLOSED  -1
-#define R_TIMEOUT -2
-
-/* One line, LF dropped, into out: its length; R_CLOSED when the server
- * closed (or broke) the connection; R_TIMEOUT after wait_ms. */
-static int raw_read_line_within(struct raw *r, char *out, size_t cap, int wait_ms)
-{
-	size_t used = 0;
-	int64_t end = now_ms() + wait_ms;
-	while (used + 1 < cap) {
-		char c;
-		size_t n = 0;
-		int rc = SSL_read_ex(r->ssl, &c, 1, &n);
-		if (rc == 1) {
-			if (c == '\n')
-				break;
-			out[used++] = c;
-			continue;
-		}
-		int e = SSL_get_error(r->ssl, rc);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			if (wait_io(r->fd, e, end))
-				continue;
-			out[used] = '\0';
-			return R_TIMEOUT;
-		}
-		ERR_clear_error();
-		out[used] = '\0';
-		return R_CLOSED;
-	}
-	out[used] = '\0';
-	return (int)used;
-}
-
-static int raw_read_line(struct raw *r, char *out, size_t cap)
-{
-	return raw_read_line_within(r, out, cap, WAIT_MS);
-}
+/* ---- a raw TLS client (rawtls.h) ---- */
 
 /* The server closes: no further line, the end of the connection. */
-static void expect_closed(struct raw *r)
+static void expect_closed(struct rawtls *r)
 {
 	char line[1024];
-	int n = raw_read_line(r, line, sizeof(line));
-	if (n != R_CLOSED)
+	int n = rawtls_read_line(r, line, sizeof(line), RAWTLS_WAIT_MS);
+	if (n != RAWTLS_CLOSED)
 		fail_msg("expected the server to close, got %s '%s'",
-		         n == R_TIMEOUT ? "nothing" : "a line", line);
+		         n == RAWTLS_TIMEOUT ? "nothing" : "a line", line);
 }
 
-static void expect_line_prefix(struct raw *r, const char *prefix)
+static void expect_line_prefix(struct rawtls *r, const char *prefix)
 {
 	char line[4096];
-	int n = raw_read_line(r, line, sizeof(line));
+	int n = rawtls_read_line(r, line, sizeof(line), RAWTLS_WAIT_MS);
 	if (n < 0)
-		fail_msg("expected '%s...', got %s", prefix, n == R_CLOSED ? "a close" : "nothing");
+		fail_msg("expected '%s...', got %s", prefix,
+		         n == RAWTLS_CLOSED ? "a close" : "nothing");
 	if (strncmp(line, prefix, strlen(prefix)) != 0)
 		fail_msg("expected '%s...', got '%s'", prefix, line);
 }
 
 /* A session as admin (who may call every verb) past HELLO. */
-static void raw_session(struct raw *r)
+static void raw_session(struct rawtls *r)
 {
-	assert_int_equal(raw_open(r, "admin"), 0);
-	assert_int_equal(raw_puts(r, "h0 HELLO {\"version\":1}\n"), 0);
+	assert_int_equal(rawtls_open(r, "admin", 0, false), 0);
+	assert_int_equal(rawtls_puts(r, "h0 HELLO {\"version\":1}\n"), 0);
 	expect_line_prefix(r, "h0 OK {");
 }
 
-static void expect_ping(struct raw *r, const char *tag)
+static void expect_ping(struct rawtls *r, const char *tag)
 {
 	char req[64], ok[64];
 	snprintf(req, sizeof(req), "%s PING\n", tag);
 	snprintf(ok, sizeof(ok), "%s OK {", tag);
-	assert_int_equal(raw_puts(r, req), 0);
+	assert_int_equal(rawtls_puts(r, req), 0);
 	expect_line_prefix(r, ok);
 }
 
@@ -322,7 +181,7 @@ static void test_malformed_lines(void **state)
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		fail_msg("%s: %s", path, strerror(errno));
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	int64_t before[3], after[3];
 	db_counts(before);
@@ -353,11 +212,11 @@ static void test_malformed_lines(void **state)
 			fail_msg("%s:%d: a case may not hold a LF", path, lineno);
 		line[n++] = '\n';
 
-		assert_int_equal(raw_write(&r, line, n), 0);
-		int got = raw_read_line(&r, answer, sizeof(answer));
+		assert_int_equal(rawtls_write(&r, line, n), 0);
+		int got = rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS);
 		if (got < 0)
 			fail_msg("%s:%d: no answer (%s)", path, lineno,
-			         got == R_CLOSED ? "closed" : "timeout");
+			         got == RAWTLS_CLOSED ? "closed" : "timeout");
 		answer_code(answer, code, sizeof(code));
 		if (strcmp(code, want) != 0)
 			fail_msg("%s:%d: expected %s, got '%s'", path, lineno, want, answer);
@@ -365,7 +224,7 @@ static void test_malformed_lines(void **state)
 			expect_ping(&r, "x");
 		} else {
 			expect_closed(&r);
-			raw_close(&r);
+			rawtls_close(&r);
 			raw_session(&r);
 		}
 		db_counts(after);
@@ -377,7 +236,7 @@ static void test_malformed_lines(void **state)
 		cases++;
 	}
 	fclose(f);
-	raw_close(&r);
+	rawtls_close(&r);
 	assert_true(cases >= 100); /* the table was read, not skipped */
 }
 
@@ -386,7 +245,7 @@ static void test_malformed_lines(void **state)
 static void test_long_line_with_newline(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	size_t len = PROTO_MAX_LINE_DEFAULT + 100;
 	char *line = malloc(len + 1);
@@ -394,14 +253,14 @@ static void test_long_line_with_newline(void **state)
 	memcpy(line, "t1 PING {\"a\":\"", 14);
 	memset(line + 14, 'a', len - 14);
 	line[len] = '\n';
-	assert_int_equal(raw_write(&r, line, len + 1), 0);
+	assert_int_equal(rawtls_write(&r, line, len + 1), 0);
 	free(line);
 	char answer[1024], code[64];
-	assert_true(raw_read_line(&r, answer, sizeof(answer)) > 0);
+	assert_true(rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS) > 0);
 	answer_code(answer, code, sizeof(code));
 	assert_string_equal(code, "LINE_TOO_LONG");
 	expect_ping(&r, "x");
-	raw_close(&r);
+	rawtls_close(&r);
 }
 
 /* ---- memory ---- */
@@ -438,7 +297,7 @@ static bool reset_peak(pid_t pid)
 static void test_64mib_line_without_newline(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	int64_t db_before[3], db_after[3];
 	db_counts(db_before);
@@ -453,14 +312,14 @@ static void test_64mib_line_without_newline(void **state)
 	memset(chunk, 'a', CHUNK);
 	memcpy(chunk, "t1 PING {\"a\":\"", 14);
 	for (size_t sent = 0; sent < TOTAL; sent += CHUNK) {
-		if (raw_write(&r, chunk, CHUNK) != 0)
+		if (rawtls_write(&r, chunk, CHUNK) != 0)
 			fail_msg("the server stopped reading after %zu bytes", sent);
 		if (sent == 0)
 			memset(chunk, 'a', 14);
 	}
 	free(chunk);
 	char answer[1024], code[64];
-	assert_true(raw_read_line(&r, answer, sizeof(answer)) > 0);
+	assert_true(rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS) > 0);
 	answer_code(answer, code, sizeof(code));
 	assert_string_equal(code, "LINE_TOO_LONG");
 
@@ -472,9 +331,9 @@ static void test_64mib_line_without_newline(void **state)
 
 	/* PROTOCOL.md "Framing": the rest up to the LF is discarded and the
 	 * connection stays open. */
-	assert_int_equal(raw_puts(&r, "\n"), 0);
+	assert_int_equal(rawtls_puts(&r, "\n"), 0);
 	expect_ping(&r, "x");
-	raw_close(&r);
+	rawtls_close(&r);
 	db_counts(db_after);
 	assert_memory_equal(db_before, db_after, sizeof(db_before));
 }
@@ -486,7 +345,7 @@ static void test_64mib_line_without_newline(void **state)
 static void test_quit_waits_for_earlier_requests(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	int64_t tickets = h_sql_int("SELECT count(*) FROM tickets");
 	char lines[1024];
@@ -496,11 +355,11 @@ static void test_quit_waits_for_earlier_requests(void **state)
 	         "q1 QUIT\n"
 	         "p1 PING\n",
 	         h_request_id());
-	assert_int_equal(raw_puts(&r, lines), 0);
+	assert_int_equal(rawtls_puts(&r, lines), 0);
 	expect_line_prefix(&r, "r1 OK {");
 	expect_line_prefix(&r, "q1 OK {");
 	expect_closed(&r); /* and the PING after QUIT is not answered */
-	raw_close(&r);
+	rawtls_close(&r);
 	assert_int_equal(h_sql_int("SELECT count(*) FROM tickets"), tickets + 1);
 	expect_logged(r.port, "reason=quit");
 }
@@ -510,17 +369,17 @@ static void test_quit_waits_for_earlier_requests(void **state)
 static void test_hello_first(void **state)
 {
 	(void)state;
-	struct raw r;
-	assert_int_equal(raw_open(&r, "admin"), 0);
-	assert_int_equal(raw_puts(&r, "s1 SHOW {\"ticket_id\":1}\n"), 0);
+	struct rawtls r;
+	assert_int_equal(rawtls_open(&r, "admin", 0, false), 0);
+	assert_int_equal(rawtls_puts(&r, "s1 SHOW {\"ticket_id\":1}\n"), 0);
 	expect_line_prefix(&r, "s1 ERR CONFLICT ");
 	expect_ping(&r, "p1");
-	assert_int_equal(raw_puts(&r, "h1 HELLO {\"version\":1}\n"), 0);
+	assert_int_equal(rawtls_puts(&r, "h1 HELLO {\"version\":1}\n"), 0);
 	expect_line_prefix(&r, "h1 OK {");
-	assert_int_equal(raw_puts(&r, "h2 HELLO {\"version\":1}\n"), 0);
+	assert_int_equal(rawtls_puts(&r, "h2 HELLO {\"version\":1}\n"), 0);
 	expect_line_prefix(&r, "h2 ERR CONFLICT ");
 	expect_ping(&r, "p2");
-	raw_close(&r);
+	rawtls_close(&r);
 }
 
 /* ---- deadlines (slad with line_timeout_ms = 500, idle 1500 ms) ---- */
@@ -531,28 +390,28 @@ static void test_hello_first(void **state)
 static void test_trickle_cut_off(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	static const char line[] =
 	    "t1 PING {\"slow\":\"0123456789012345678901234567890123456789\"}\n";
 	char answer[1024];
 	size_t sent = 0;
-	int got = R_TIMEOUT;
-	while (sent < sizeof(line) - 1 && got == R_TIMEOUT) {
-		if (raw_write(&r, line + sent, 1) != 0)
+	int got = RAWTLS_TIMEOUT;
+	while (sent < sizeof(line) - 1 && got == RAWTLS_TIMEOUT) {
+		if (rawtls_write(&r, line + sent, 1) != 0)
 			break; /* closed under us: read what it said */
 		sent++;
-		got = raw_read_line_within(&r, answer, sizeof(answer), 150);
+		got = rawtls_read_line(&r, answer, sizeof(answer), 150);
 	}
-	if (got == R_TIMEOUT)
-		got = raw_read_line(&r, answer, sizeof(answer));
+	if (got == RAWTLS_TIMEOUT)
+		got = rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS);
 	if (got < 0)
 		fail_msg("expected TIMEOUT after %zu bytes, got %s", sent,
-		         got == R_CLOSED ? "a close" : "nothing");
+		         got == RAWTLS_CLOSED ? "a close" : "nothing");
 	assert_true(strncmp(answer, "* ERR TIMEOUT ", 14) == 0);
 	assert_true(sent < sizeof(line) - 1); /* cut off before the LF */
 	expect_closed(&r);
-	raw_close(&r);
+	rawtls_close(&r);
 	expect_logged(r.port, "reason=line_timeout");
 }
 
@@ -562,39 +421,39 @@ static void test_trickle_cut_off(void **state)
 static void test_steady_stream_not_cut_off(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	char piece[64], answer[1024];
-	assert_int_equal(raw_puts(&r, "p0 PI"), 0);
+	assert_int_equal(rawtls_puts(&r, "p0 PI"), 0);
 	for (int i = 1; i <= 12; i++) { /* 12 x 150 ms: over three deadlines */
 		pause_ms(150);
 		snprintf(piece, sizeof(piece), "NG\np%d PI", i);
-		assert_int_equal(raw_puts(&r, piece), 0);
-		int got = raw_read_line(&r, answer, sizeof(answer));
+		assert_int_equal(rawtls_puts(&r, piece), 0);
+		int got = rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS);
 		if (got < 0 || strncmp(answer, "p", 1) != 0 || strstr(answer, " OK {") == NULL)
 			fail_msg("line %d: expected a PING answer, got %s '%s'", i,
-			         got == R_CLOSED    ? "a close"
-			         : got == R_TIMEOUT ? "nothing"
-			                            : "a line",
+			         got == RAWTLS_CLOSED    ? "a close"
+			         : got == RAWTLS_TIMEOUT ? "nothing"
+			                                 : "a line",
 			         answer);
 	}
-	assert_int_equal(raw_puts(&r, "NG\n"), 0);
+	assert_int_equal(rawtls_puts(&r, "NG\n"), 0);
 	expect_line_prefix(&r, "p12 OK {");
-	raw_close(&r);
+	rawtls_close(&r);
 }
 
 static void test_idle_timeout(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	char answer[1024];
-	int got = raw_read_line(&r, answer, sizeof(answer)); /* waits, bounded */
+	int got = rawtls_read_line(&r, answer, sizeof(answer), RAWTLS_WAIT_MS); /* waits, bounded */
 	if (got < 0)
-		fail_msg("expected TIMEOUT, got %s", got == R_CLOSED ? "a close" : "nothing");
+		fail_msg("expected TIMEOUT, got %s", got == RAWTLS_CLOSED ? "a close" : "nothing");
 	assert_true(strncmp(answer, "* ERR TIMEOUT ", 14) == 0);
 	expect_closed(&r);
-	raw_close(&r);
+	rawtls_close(&r);
 	expect_logged(r.port, "reason=idle_timeout");
 }
 
@@ -604,7 +463,7 @@ static void test_client_that_never_reads(void **state)
 {
 	(void)state;
 	struct slac_client *other = h_must_connect("engineer");
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 
 	enum { BATCH = 64 * 1024 };
@@ -644,7 +503,7 @@ static void test_client_that_never_reads(void **state)
 	print_message("sent %zu bytes of PINGs before the cut-off\n", sent);
 	assert_true(stalled);
 	assert_true(closed);
-	raw_close(&r);
+	rawtls_close(&r);
 	expect_logged(r.port, "reason=output_cap");
 	json_object_put(h_ok(other, "PING", NULL));
 	slac_client_free(other);
@@ -666,13 +525,13 @@ static void test_connections_per_address(void **state)
 			fail_msg("connection %d of 3 refused: %s", i + 1, err.message);
 	}
 	/* The fourth from the same address is refused before TLS. */
-	struct raw r;
-	int hs = raw_open(&r, "admin");
+	struct rawtls r;
+	int hs = rawtls_open(&r, "admin", 0, false);
 	if (hs == 0) {
-		(void)raw_puts(&r, "h0 HELLO {\"version\":1}\n"); /* may meet the close */
+		(void)rawtls_puts(&r, "h0 HELLO {\"version\":1}\n"); /* may meet the close */
 		expect_closed(&r);
 	}
-	raw_close(&r);
+	rawtls_close(&r);
 	expect_logged(r.port, "reason=max_connections_per_addr");
 	/* The three are untouched, and a place that frees up can be taken. */
 	for (int i = 0; i < 3; i++)
@@ -696,14 +555,14 @@ static void test_connections_per_address(void **state)
 static void test_shutdown_tells_sessions(void **state)
 {
 	(void)state;
-	struct raw r;
+	struct rawtls r;
 	raw_session(&r);
 	int status = h_slad_stop(SIGTERM);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	expect_line_prefix(&r, "* ERR SHUTTING_DOWN ");
 	expect_closed(&r);
-	raw_close(&r);
+	rawtls_close(&r);
 	expect_logged(r.port, "reason=shutdown");
 }
 
