@@ -62,6 +62,8 @@ static const struct config_key config_keys[] = {
     INT(sched_cap_ms, 10, 3600000, "60000"),
     INT(sched_batch, 1, 100000, "1000"),
     INT(sched_late_s, 0, 86400, "5"),
+    INT(satisfaction_call_days, 1, 365, "3"),
+    INT(task_remind_days, 0, 365, "7"),
     STR(http_listen, ""),
     INT(http_max_body_bytes, 1024, 64 << 20, "1048576"),
     INT(http_timeout_ms, 10, 600000, "10000"),

@@ -57,6 +57,9 @@ struct slad_config {
 	int sched_cap_ms;
 	int sched_batch;
 	int sched_late_s;
+	/* follow-up tasks (006_tasks.sql; S11, S14) */
+	int satisfaction_call_days; /* a call is due this many days after a restore */
+	int task_remind_days;       /* inspections and maintenance are announced this early */
 	/* HTTPS ingest, health and metrics (issue 7) */
 	char http_listen[CONFIG_PATH_MAX]; /* host:port; "" = no HTTPS ingest */
 	int http_max_body_bytes;           /* a larger request body: 413 */

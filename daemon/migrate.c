@@ -139,6 +139,22 @@ static int seed_demo(PGconn *pg, char *err, size_t errlen)
 	    0, NULL, err, errlen);
 }
 
+void migrate_settings_params(const struct slad_config *cfg, struct migrate_settings *out)
+{
+	snprintf(out->call_days, sizeof(out->call_days), "%d", cfg->satisfaction_call_days);
+	snprintf(out->remind_days, sizeof(out->remind_days), "%d", cfg->task_remind_days);
+	out->params[0] = out->call_days;
+	out->params[1] = out->remind_days;
+}
+
+static int migrate_put_settings_blocking(PGconn *pg, const struct slad_config *cfg, char *err,
+                                         size_t errlen)
+{
+	struct migrate_settings ms;
+	migrate_settings_params(cfg, &ms);
+	return exec_startup(pg, MIGRATE_SETTINGS_SQL, 2, ms.params, err, errlen);
+}
+
 int migrate_startup(const struct slad_config *cfg, char *err, size_t errlen)
 {
 	PGconn *pg = store_connect_blocking(cfg, err, errlen);
@@ -152,6 +168,8 @@ int migrate_startup(const struct slad_config *cfg, char *err, size_t errlen)
 	if (seed_principals(pg, cfg, err, errlen) != 0)
 		goto done;
 	if (cfg->seed_demo && seed_demo(pg, err, errlen) != 0)
+		goto done;
+	if (migrate_put_settings_blocking(pg, cfg, err, errlen) != 0)
 		goto done;
 	rc = 0;
 done:

@@ -25,6 +25,7 @@
 
 #include "calendar.h"
 #include "log.h"
+#include "scheduler.h"
 #include "session.h"
 #include "store.h"
 #include "tzdb.h"
@@ -525,6 +526,7 @@ struct rec_op {
 	const char *missing; /* what a NULL document means ("customer 7") */
 	char missing_buf[64];
 	char rounding[16]; /* CONTRACT_ADD: contracts.rounding for the insert */
+	bool plans_tasks;  /* a success may create follow-up tasks: wake the scheduler */
 };
 
 static void op_free(struct rec_op *op)
@@ -556,6 +558,16 @@ static void sql_error(struct request *req, PGresult *res)
 	request_answer_err(req, PROTO_ERR_INTERNAL, "internal error (logged)");
 }
 
+/* Committed: the tasks it implies (an archive, inspections, the next
+ * maintenance, a satisfaction call) are planned by the scheduler's next run
+ * (006_tasks.sql); run it now rather than within sched_cap_ms. */
+static void wake_planner(const struct rec_op *op)
+{
+	struct app *app = server_app(op->req->srv);
+	if (op->plans_tasks && app != NULL && app->sched != NULL)
+		sched_poke(app->sched, util_now());
+}
+
 static void op_answered(void *arg, enum store_status status, PGresult *res)
 {
 	struct rec_op *op = arg;
@@ -578,12 +590,14 @@ static void op_answered(void *arg, enum store_status status, PGresult *res)
 		                   util_jstr(doc, "message") ? util_jstr(doc, "message")
 		                                             : "failed");
 	} else if (op->then != NULL) {
+		wake_planner(op);
 		rec_then then = op->then;
 		op->then = NULL;
 		then(op, doc); /* owns op from here */
 		json_object_put(doc);
 		return;
 	} else {
+		wake_planner(op);
 		request_answer_ok(req, doc);
 	}
 	json_object_put(doc);
@@ -1127,6 +1141,30 @@ static void feedback(struct rec_op *op)
 	          8, params);
 }
 
+/* ---- follow-up tasks (S7, S11, S12, S14; 006_tasks.sql) ---- */
+
+static void tasks_list(struct rec_op *op)
+{
+	const char *params[1] = {body_text(op->req)};
+	op_submit(op, "SELECT slad_tasks($1::jsonb)", 1, params);
+}
+
+static void task_done(struct rec_op *op)
+{
+	const struct principal *who = request_principal(op->req);
+	char pid[24], now[24];
+	snprintf(pid, sizeof(pid), "%" PRId64, who->id);
+	snprintf(now, sizeof(now), "%" PRId64, op->now);
+	const char *params[6] = {body_text(op->req),
+	                         now,
+	                         pid,
+	                         who->name,
+	                         proto_role_name((enum proto_role)who->role),
+	                         who->team[0] ? who->team : NULL};
+	op_submit(op, "SELECT slad_task_done($1::jsonb, $2::bigint, $3::bigint, $4, $5, $6)", 6,
+	          params);
+}
+
 /* ---- dispatch ---- */
 
 void records_dispatch(struct request *req)
@@ -1139,6 +1177,11 @@ void records_dispatch(struct request *req)
 	op->req = req;
 	op->now = util_now();
 	const char *verb = req->verb->name;
+	/* The verbs whose success can plan tasks: a new customer (archive),
+	 * contracts (inspections), maintenance dates, equipment (completes an
+	 * archive), a done maintenance (the next one). */
+	op->plans_tasks = strcmp(verb, "CUSTOMER_SHOW") != 0 && strcmp(verb, "WARRANTY") != 0 &&
+	                  strcmp(verb, "TASKS") != 0 && strcmp(verb, "FEEDBACK") != 0;
 	if (strcmp(verb, "CUSTOMER_ADD") == 0)
 		customer_add(op);
 	else if (strcmp(verb, "CUSTOMER_UPDATE") == 0)
@@ -1158,6 +1201,10 @@ void records_dispatch(struct request *req)
 		warranty(op);
 	else if (strcmp(verb, "FEEDBACK") == 0)
 		feedback(op);
+	else if (strcmp(verb, "TASKS") == 0)
+		tasks_list(op);
+	else if (strcmp(verb, "TASK_DONE") == 0)
+		task_done(op);
 	else
 		op_fail(op, PROTO_ERR_INTERNAL, "records: verb not handled here");
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "failpoint.h"
 #include "log.h"
+#include "migrate.h"
 #include "push.h"
 #include "store.h"
 #include "util.h"
@@ -24,7 +25,7 @@ struct sched {
 	struct event *timer;
 	sla_time armed_for; /* wall instant the timer is set for; 0: none */
 	sla_time swept_at;  /* last catch-up of every local subscriber */
-	bool in_flight;     /* a slad_fire_due() is running */
+	bool in_flight;     /* a slad_fire_due() + slad_fire_tasks() is running */
 	bool again;         /* poked while in flight: look again after */
 };
 
@@ -51,29 +52,16 @@ static void arm(struct sched *s, sla_time due)
 	s->armed_for = now + (sla_time)(ms / 1000);
 }
 
-static void fired(void *arg, enum store_status status, PGresult *res)
+/* One function's result: log it as `event` (sched_fired for the clocks,
+ * which tests and operators count), tell the local sessions of the
+ * principals that got pushes; return how many rows it claimed and lower
+ * *next to its next due instant. */
+static int64_t take_result(struct sched *s, const char *event, json_object *r, sla_time *next)
 {
-	struct sched *s = arg;
-	s->in_flight = false;
-	json_object *r = NULL;
-	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		r = json_tokener_parse(PQgetvalue(res, 0, 0));
-	if (r == NULL) {
-		if (status == STORE_DONE) {
-			char q[600];
-			log_error("event=sched_fire_failed reason=%s",
-			          log_quote(q, sizeof(q), PQresultErrorMessage(res)));
-		}
-		/* Nothing was claimed for good: try again after the back-off. */
-		arm(s, util_now() + 1);
-		return;
-	}
-	/* Committed, nobody told yet: the pushes wait in PostgreSQL. */
-	failpoint("sched_after_commit");
 	int64_t n_fired = util_jint(r, "fired", 0);
 	int64_t claimed = util_jint(r, "claimed", 0);
 	if (n_fired > 0)
-		log_info("event=sched_fired steps=%" PRId64 " rows=%" PRId64, n_fired, claimed);
+		log_info("event=%s steps=%" PRId64 " rows=%" PRId64, event, n_fired, claimed);
 	json_object *who = NULL;
 	if (json_object_object_get_ex(r, "principals", &who) && who != NULL) {
 		size_t n = json_object_array_length(who);
@@ -86,8 +74,43 @@ static void fired(void *arg, enum store_status status, PGresult *res)
 			push_catch_up(s->push, ids, k);
 		}
 	}
-	sla_time next = util_jint(r, "next_due", 0);
-	json_object_put(r);
+	sla_time due = util_jint(r, "next_due", 0);
+	if (due > 0 && (*next == 0 || due < *next))
+		*next = due;
+	return claimed;
+}
+
+static void fired(void *arg, enum store_status status, PGresult *res)
+{
+	struct sched *s = arg;
+	s->in_flight = false;
+	/* Column 0: SLA clocks (slad_fire_due); column 1: follow-up tasks
+	 * (slad_fire_tasks); one transaction. */
+	json_object *clocks = NULL, *tasks = NULL;
+	if (status == STORE_DONE && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQnfields(res) == 2) {
+		clocks = json_tokener_parse(PQgetvalue(res, 0, 0));
+		tasks = json_tokener_parse(PQgetvalue(res, 0, 1));
+	}
+	if (clocks == NULL || tasks == NULL) {
+		if (status == STORE_DONE) {
+			char q[600];
+			log_error("event=sched_fire_failed reason=%s",
+			          log_quote(q, sizeof(q), PQresultErrorMessage(res)));
+		}
+		json_object_put(clocks);
+		json_object_put(tasks);
+		/* Nothing was claimed for good: try again after the back-off. */
+		arm(s, util_now() + 1);
+		return;
+	}
+	/* Committed, nobody told yet: the pushes wait in PostgreSQL. */
+	failpoint("sched_after_commit");
+	sla_time next = 0;
+	int64_t claimed = take_result(s, "sched_fired", clocks, &next);
+	int64_t claimed_tasks = take_result(s, "sched_tasks_fired", tasks, &next);
+	json_object_put(clocks);
+	json_object_put(tasks);
 	/* A lost notification (another instance's pushes) costs at most one
 	 * cap: once per cap every local subscriber is caught up. */
 	sla_time now = util_now();
@@ -95,7 +118,7 @@ static void fired(void *arg, enum store_status status, PGresult *res)
 		s->swept_at = now;
 		push_catch_up(s->push, NULL, 0);
 	}
-	if (claimed >= s->cfg->sched_batch || s->again) {
+	if (claimed >= s->cfg->sched_batch || claimed_tasks >= s->cfg->sched_batch || s->again) {
 		s->again = false;
 		sched_fire(s); /* more is due right now */
 		return;
@@ -114,9 +137,12 @@ static void sched_fire(struct sched *s)
 	snprintf(lim, sizeof(lim), "%d", s->cfg->sched_batch);
 	snprintf(late, sizeof(late), "%d", s->cfg->sched_late_s);
 	const char *params[3] = {now, lim, late};
+	log_debug("event=sched_fire now=%s", now);
 	failpoint("sched_before_fire"); /* due, not yet claimed */
-	if (store_submit(s->store, "SELECT slad_fire_due($1::bigint, $2::int, $3::int)", 3, params,
-	                 fired, s) != 0) {
+	if (store_submit(s->store,
+	                 "SELECT slad_fire_due($1::bigint, $2::int, $3::int),"
+	                 " slad_fire_tasks($1::bigint, $2::int, $3::int)",
+	                 3, params, fired, s) != 0) {
 		arm(s, util_now() + 1); /* database away: look again soon */
 		return;
 	}
@@ -187,9 +213,27 @@ void sched_free(struct sched *s)
 	free(s);
 }
 
+static void settings_put(void *arg, enum store_status status, PGresult *res)
+{
+	(void)arg;
+	if (status != STORE_DONE || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char q[600];
+		log_error(
+		    "event=settings_put_failed reason=%s",
+		    log_quote(q, sizeof(q),
+		              status == STORE_DONE ? PQresultErrorMessage(res) : "unavailable"));
+	}
+}
+
 void sched_reload(struct sched *s, const struct slad_config *cfg)
 {
 	s->cfg = cfg;
+	/* The task settings live in the database too (slad_settings): new
+	 * tasks follow the reloaded values. */
+	struct migrate_settings ms;
+	migrate_settings_params(cfg, &ms);
+	if (store_submit(s->store, MIGRATE_SETTINGS_SQL, 2, ms.params, settings_put, NULL) != 0)
+		log_error("event=settings_put_failed reason=unavailable");
 }
 
 void sched_poke(struct sched *s, sla_time due)

@@ -102,6 +102,8 @@ static const struct {
     {"EQUIPMENT_UPDATE", records_dispatch},
     {"WARRANTY", records_dispatch},
     {"FEEDBACK", records_dispatch},
+    {"TASKS", records_dispatch},
+    {"TASK_DONE", records_dispatch},
 };
 
 static void audit_done(void *arg, enum store_status status, PGresult *res)

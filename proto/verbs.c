@@ -327,6 +327,11 @@ static const struct proto_field f_tasks[] = {
     F("after_id", INT, OPT, "paging: tasks with a larger task_id"),
     END,
 };
+static const struct proto_field f_task_done[] = {
+    F("task_id", INT, REQ, "the task"),
+    F("note", STRING, OPT, "what was done, or why it could not be"),
+    END,
+};
 
 /* ---- the table, in PROTOCOL.md order ---- */
 
@@ -376,6 +381,7 @@ const struct proto_verb proto_verbs[] = {
     {"WARRANTY", A, false, "a contract's warranty ledger (S8-S10)", f_warranty},
     {"COMPLIANCE", A, false, "SLA compliance per customer, level and month", f_compliance},
     {"TASKS", A, false, "follow-up tasks (S11, S12, S14)", f_tasks},
+    {"TASK_DONE", E | A, false, "complete a follow-up task (S11, S14, S7)", f_task_done},
     {"STATS", A, false, "the server's figures", f_none},
     {NULL, 0, false, NULL, NULL},
 };

@@ -455,6 +455,37 @@ const char *h_request_id(void)
 	return buf;
 }
 
+int64_t h_utc(int y, int mo, int d, int hour, int mi)
+{
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = hour;
+	tm.tm_min = mi;
+	return (int64_t)timegm(&tm);
+}
+
+json_object *h_jget(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		die("no member '%s' in %s", key, o ? json_object_to_json_string(o) : "(null)");
+	return v;
+}
+
+int64_t h_jint(json_object *o, const char *key)
+{
+	return json_object_get_int64(h_jget(o, key));
+}
+
+const char *h_jstr(json_object *o, const char *key)
+{
+	json_object *v = h_jget(o, key);
+	return v ? json_object_get_string(v) : NULL;
+}
+
 const char *const *h_fake_time_env(void)
 {
 	static char file_env[1200];

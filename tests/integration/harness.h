@@ -103,4 +103,12 @@ void h_set_time(int64_t epoch);
 /* A fresh request_id. */
 const char *h_request_id(void);
 
+/* An instant given in UTC, as epoch seconds. */
+int64_t h_utc(int y, int mo, int d, int hour, int mi);
+
+/* Members of an answer; a missing member fails the test. */
+json_object *h_jget(json_object *o, const char *key);
+int64_t h_jint(json_object *o, const char *key);
+const char *h_jstr(json_object *o, const char *key); /* NULL for a JSON null */
+
 #endif /* SLAD_TEST_HARNESS_H */

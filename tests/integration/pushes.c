@@ -20,7 +20,8 @@ void pushes_on_push(void *arg, const char *event, uint64_t seq, json_object *bod
 	struct push_watcher *w = arg;
 	struct push_inbox *in = &w->in;
 	bool step_keys = (w->flags & PUSHES_STEP_KEYS) != 0;
-	if (strcmp(event, "ESCALATION") != 0)
+	bool tasks = (w->flags & PUSHES_TASKS) != 0;
+	if (strcmp(event, tasks ? "TASK" : "ESCALATION") != 0)
 		return;
 	if (step_keys) {
 		if (in->count >= PUSHES_MAX)
@@ -44,7 +45,19 @@ void pushes_on_push(void *arg, const char *event, uint64_t seq, json_object *bod
 		late = json_object_get_boolean(v);
 	if (json_object_object_get_ex(body, "fraction", &v) && v != NULL)
 		fraction = json_object_get_string(v);
-	if (step_keys)
+	if (tasks) {
+		const char *kind = "";
+		int64_t task = 0;
+		bool lapsed = false;
+		if (json_object_object_get_ex(body, "task_id", &v))
+			task = json_object_get_int64(v);
+		if (json_object_object_get_ex(body, "kind", &v))
+			kind = json_object_get_string(v);
+		if (json_object_object_get_ex(body, "lapsed", &v))
+			lapsed = json_object_get_boolean(v);
+		snprintf(in->keys[in->count], sizeof(in->keys[0]), "%lld %s %s%s", (long long)task,
+		         kind, lapsed ? "lapse" : "reminder", late ? " late" : "");
+	} else if (step_keys)
 		snprintf(in->keys[in->count], sizeof(in->keys[0]), "%s %s %s%s", clock, step, tier,
 		         late ? " late" : "");
 	else

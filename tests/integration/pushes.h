@@ -30,12 +30,15 @@ enum pushes_flags {
 	/* The watcher outlives slad restarts: a dropped connection is not a
 	 * failure, pushes_expect reconnects through the client library. */
 	PUSHES_RECONNECT = 1 << 2,
+	/* Collect TASK pushes instead of ESCALATION ones, keyed
+	 * "task_id kind reminder|lapse[ late]". */
+	PUSHES_TASKS = 1 << 3,
 };
 
 struct push_inbox {
 	int count;
 	uint64_t seqs[PUSHES_MAX];
-	char keys[PUSHES_MAX][96]; /* see PUSHES_STEP_KEYS; in arrival order */
+	char keys[PUSHES_MAX][96]; /* see PUSHES_STEP_KEYS, PUSHES_TASKS; in arrival order */
 };
 
 struct push_watcher {
@@ -47,7 +50,7 @@ struct push_watcher {
 };
 
 /* The push callback (slac_session_set_push_cb) of a watcher, which is arg:
- * records ESCALATION pushes in arg's inbox. */
+ * records ESCALATION (or, with PUSHES_TASKS, TASK) pushes in arg's inbox. */
 void pushes_on_push(void *arg, const char *event, uint64_t seq, json_object *body);
 
 /* Connect as `who` to slad instance `instance`, SUBSCRIBE, and collect

@@ -426,9 +426,14 @@ static void contracts_and_contact_notice(void **state)
 	assert_string_equal(jstr(kk, "number"), "HL-2024-01");
 	assert_string_equal(jstr(kk, "current_end_date"), "2028-04-15");
 	assert_string_equal(jstr(kk, "rounding"), "full_day");
+	/* The open tasks include the notice (the archive and the contract's
+	 * inspections are the scheduler's, test_tasks). */
 	json_object *tasks = jget(c, "tasks");
-	assert_int_equal(json_object_array_length(tasks), 1);
-	assert_string_equal(jstr(json_object_array_get_idx(tasks, 0), "kind"), "contact_notice");
+	int notices = 0;
+	for (size_t i = 0; i < json_object_array_length(tasks); i++)
+		notices += strcmp(jstr(json_object_array_get_idx(tasks, i), "kind"),
+		                  "contact_notice") == 0;
+	assert_int_equal(notices, 1);
 	json_object_put(a);
 	call_err(admin, "WARRANTY", "NOT_FOUND", "{\"contract_id\":999999}");
 	/* Equipment is covered by a contract of its own customer only. */
@@ -877,7 +882,6 @@ static void feedback(void **state)
 static void later_parts(void **state)
 {
 	(void)state;
-	h_err(admin, "TASKS", "{}", "NOT_IMPLEMENTED");
 	h_err(admin, "COMPLIANCE", "{}", "NOT_IMPLEMENTED");
 	h_err(hotline, "CUSTOMER_SHOW", "{\"customer_id\":1}", "FORBIDDEN");
 	h_err(hotline, "WARRANTY", "{\"contract_id\":1}", "FORBIDDEN");

@@ -1,6 +1,6 @@
 #!/bin/sh
 # slactl_help.sh SLACTL - every command slactl lists has its own help naming
-# it; 43 protocol verbs plus `watch`; an unknown command exits 2.
+# it; every protocol verb plus `watch`; an unknown command exits 2.
 S=$1
 "$S" --help >/dev/null || exit 1
 "$S" --version >/dev/null || exit 1

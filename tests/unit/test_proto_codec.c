@@ -259,6 +259,7 @@ static const char *const fixed_verbs[] = {
     "WARRANTY",
     "COMPLIANCE",
     "TASKS",
+    "TASK_DONE",
     "STATS",
 };
 #define N_FIXED (sizeof(fixed_verbs) / sizeof(fixed_verbs[0]))
