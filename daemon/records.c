@@ -467,6 +467,40 @@ bool records_ticket_in_warranty(const json_object *ticket, sla_time now)
 	return in;
 }
 
+/* The ticket's outages with its latest one (the one its row describes)
+ * changed: given `cause` (when not NULL) and ending at `end` (when not
+ * SLA_TIME_NEVER).  The array to free, or NULL; *changed_out points at the
+ * changed copy in `changed`, or is NULL when nothing differs. */
+static const struct outage_in **with_latest_changed(const struct ticket_view *v, int64_t id,
+                                                    const enum sla_cause *cause, sla_time end,
+                                                    struct outage_in *changed,
+                                                    const struct outage_in **changed_out)
+{
+	*changed_out = NULL;
+	size_t latest = v->n_current;
+	for (size_t i = 0; i < v->n_current; i++)
+		if (v->current[i]->ticket_id == id &&
+		    (latest == v->n_current ||
+		     v->current[i]->outage_no > v->current[latest]->outage_no))
+			latest = i;
+	const struct outage_in **after = calloc(v->n_current ? v->n_current : 1, sizeof(*after));
+	for (size_t i = 0; after != NULL && i < v->n_current; i++) {
+		after[i] = v->current[i];
+		if (i != latest)
+			continue;
+		*changed = *v->current[i];
+		if (cause != NULL)
+			changed->cause = *cause;
+		if (end != SLA_TIME_NEVER)
+			changed->end = end;
+		if (changed->cause != v->current[i]->cause || changed->end != v->current[i]->end) {
+			after[i] = changed;
+			*changed_out = changed;
+		}
+	}
+	return after;
+}
+
 bool records_cause_revises_warranty(const json_object *ticket, const char *cause, sla_time now)
 {
 	enum sla_cause to;
@@ -475,29 +509,12 @@ bool records_cause_revises_warranty(const json_object *ticket, const char *cause
 	struct ticket_view v;
 	if (ticket_view_parse(ticket, now, &v) != 0)
 		return false;
-	int64_t id = util_jint(ticket, "id", 0);
 	bool revised = false;
-	/* The same outages with the ticket's latest outage (the one its row
-	 * describes, whose cause SET_CAUSE corrects) given the cause. */
-	size_t latest = v.n_current;
-	for (size_t i = 0; i < v.n_current; i++)
-		if (v.current[i]->ticket_id == id &&
-		    (latest == v.n_current ||
-		     v.current[i]->outage_no > v.current[latest]->outage_no))
-			latest = i;
-	struct outage_in *mine = NULL, changed;
-	memset(&changed, 0, sizeof(changed));
-	const struct outage_in **after = calloc(v.n_current ? v.n_current : 1, sizeof(*after));
-	for (size_t i = 0; after != NULL && i < v.n_current; i++) {
-		after[i] = v.current[i];
-		if (i == latest && v.current[i]->cause != to) {
-			changed = *v.current[i];
-			changed.cause = to;
-			mine = &changed;
-			after[i] = mine;
-		}
-	}
-	for (size_t i = 0; mine != NULL && i < v.n_contracts && !revised; i++) {
+	struct outage_in changed;
+	const struct outage_in *mine = NULL;
+	const struct outage_in **after = with_latest_changed(&v, util_jint(ticket, "id", 0), &to,
+	                                                     SLA_TIME_NEVER, &changed, &mine);
+	for (size_t i = 0; after != NULL && mine != NULL && i < v.n_contracts && !revised; i++) {
 		struct ledger before, later;
 		if (ledger_compute(&before, &v.contracts[i], v.current, v.n_current, now) != 0)
 			continue;
@@ -510,6 +527,43 @@ bool records_cause_revises_warranty(const json_object *ticket, const char *cause
 	free(after);
 	ticket_view_clear(&v);
 	return revised;
+}
+
+int64_t records_restore_extension_days(const json_object *ticket, const char *cause, sla_time end,
+                                       sla_time now)
+{
+	enum sla_cause parsed, *with = NULL;
+	if (cause != NULL) {
+		if (sla_cause_parse(cause, &parsed) != 0)
+			return -1;
+		with = &parsed;
+	}
+	struct ticket_view v;
+	if (ticket_view_parse(ticket, now, &v) != 0)
+		return -1;
+	struct outage_in changed;
+	const struct outage_in *mine = NULL;
+	const struct outage_in **after =
+	    with_latest_changed(&v, util_jint(ticket, "id", 0), with, end, &changed, &mine);
+	int64_t days = -1;
+	if (after != NULL && mine != NULL) {
+		days = 0;
+		/* The days of the ledger line this outage ends up in, under the
+		 * first contract that counts it (S9: merged flaps make one line). */
+		for (size_t i = 0; i < v.n_contracts && days == 0; i++) {
+			struct ledger L;
+			if (ledger_compute(&L, &v.contracts[i], after, v.n_current, now) != 0)
+				continue;
+			for (size_t j = 0; j < L.r.line_count; j++)
+				if (L.lines[j].verdict == SLA_WARRANTY_COUNTED &&
+				    line_has(&L.lines[j], mine))
+					days = L.lines[j].days;
+			ledger_clear(&L);
+		}
+	}
+	free(after);
+	ticket_view_clear(&v);
+	return days;
 }
 
 /* ---- requests ---- */

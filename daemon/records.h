@@ -44,4 +44,14 @@ bool records_ticket_in_warranty(const json_object *ticket, sla_time now);
  */
 bool records_cause_revises_warranty(const json_object *ticket, const char *cause, sla_time now);
 
+/*
+ * RESTORE's outage.extension_days (S9): the days the covering contract's
+ * ledger grants the line the ticket's current outage falls in once it ends
+ * at `end` with `cause` (NULL: the cause it has): 0 when it extends nothing
+ * (a customer cause, outside the period, an unknown cause); -1 when the
+ * document carries no warranty view or the ticket has no outage.
+ */
+int64_t records_restore_extension_days(const json_object *ticket, const char *cause, sla_time end,
+                                       sla_time now);
+
 #endif /* SLAD_RECORDS_H */

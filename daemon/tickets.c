@@ -767,8 +767,9 @@ static json_object *change_answer(const struct change *c, const struct sla_ticke
 			    json_object_new_double((double)(end - start) / 3600.0));
 			const char *cause = util_jstr(body, "cause");
 			json_object_object_add(outage, "cause", util_jstr_or_null(cause));
-			/* The warranty ledger arrives with the records issue. */
-			json_object_object_add(outage, "extension_days", NULL);
+			int64_t days = records_restore_extension_days(l->root, cause, end, ev->at);
+			json_object_object_add(outage, "extension_days",
+			                       days < 0 ? NULL : json_object_new_int64(days));
 		}
 		json_object_object_add(a, "outage", outage);
 		break;
@@ -1097,8 +1098,12 @@ static void change_load(struct change *c)
 	char id[24], pid[24];
 	snprintf(id, sizeof(id), "%" PRId64, c->ticket_id);
 	snprintf(pid, sizeof(pid), "%" PRId64, who->id);
-	const char *params[3] = {id, pid, util_jstr(c->req->msg.body, "request_id")};
-	if (store_submit(c->t->store, "SELECT slad_ticket_load($1::bigint, $2::bigint, $3)", 3,
+	/* A restore states the days its outage adds to the maintenance
+	 * period: it needs the warranty view (009_restore_warranty.sql). */
+	const char *ending = c->fx->kind == SLA_EV_RESTORED ? "true" : "false";
+	const char *params[4] = {id, pid, util_jstr(c->req->msg.body, "request_id"), ending};
+	if (store_submit(c->t->store,
+	                 "SELECT slad_ticket_load($1::bigint, $2::bigint, $3, $4::boolean)", 4,
 	                 params, change_loaded, c) != 0) {
 		request_answer_err(c->req, PROTO_ERR_UNAVAILABLE,
 		                   "database unavailable, retry later");

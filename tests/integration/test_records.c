@@ -461,6 +461,8 @@ static void thirty_hours_in_march(void **state)
 	json_object *a =
 	    ticket_verb("RESTORE", id, t0 + 30 * HOUR, "\"cause\":\"software_quality\"");
 	assert_hours(jget(a, "outage"), 30.0);
+	/* RESTORE says so at once. */
+	assert_int_equal(jint(jget(a, "outage"), "extension_days"), 2);
 	json_object_put(a);
 
 	json_object *w = warranty(k, "2027-03-11");
@@ -545,7 +547,9 @@ static void customer_cause_billable_after_period(void **state)
 	int64_t k2 = add_contract(theirs, "2025-03-21", 24);
 
 	int64_t o1 = report_outage(mine, "power cut by site works", t0);
-	restore(o1, t0 + 30 * HOUR, "customer");
+	json_object *r = ticket_verb("RESTORE", o1, t0 + 30 * HOUR, "\"cause\":\"customer\"");
+	assert_int_equal(jint(jget(r, "outage"), "extension_days"), 0);
+	json_object_put(r);
 	int64_t o2 = report_outage(theirs, "database crash", t0);
 	restore(o2, t0 + 30 * HOUR, "software_quality");
 
@@ -601,7 +605,12 @@ static void reopened_and_flapping(void **state)
 	restore(b, b0 + 5 * HOUR, "software_quality");
 	json_object_put(ticket_verb("REOPEN", b, b0 + 5 * HOUR + 10 * MINUTE,
 	                            "\"reason\":\"portal down again\""));
-	restore(b, b0 + 7 * HOUR, "software_quality"); /* one outage of 7 h: 1 day, not 2 */
+	/* One outage of 7 h: 1 day, not 2 -- and the restore that ends it
+	 * names that one day. */
+	json_object *rs =
+	    ticket_verb("RESTORE", b, b0 + 7 * HOUR, "\"cause\":\"software_quality\"");
+	assert_int_equal(jint(jget(rs, "outage"), "extension_days"), 1);
+	json_object_put(rs);
 
 	/* Monitoring: down 00:00-01:00, down again 01:20-02:00 (past the flap
 	 * window that reopens a ticket, inside the merge window). */
