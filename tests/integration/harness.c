@@ -391,6 +391,26 @@ void h_err(struct slac_client *c, const char *verb, const char *json, const char
 	slac_answer_clear(&ans);
 }
 
+json_object *h_okf(struct slac_client *c, const char *verb, const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	return h_ok(c, verb, body);
+}
+
+void h_errf(struct slac_client *c, const char *verb, const char *code, const char *fmt, ...)
+{
+	char body[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	h_err(c, verb, body, code);
+}
+
 PGconn *h_db(void)
 {
 	if (h.db == NULL || PQstatus(h.db) != CONNECTION_OK) {

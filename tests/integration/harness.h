@@ -80,6 +80,11 @@ enum slac_status h_call(struct slac_client *c, const char *verb, const char *jso
 json_object *h_ok(struct slac_client *c, const char *verb, const char *json);
 /* As h_call, expecting ERR with `code` ("FORBIDDEN"). */
 void h_err(struct slac_client *c, const char *verb, const char *json, const char *code);
+/* h_ok and h_err with the body made by printf. */
+json_object *h_okf(struct slac_client *c, const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void h_errf(struct slac_client *c, const char *verb, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Direct SQL (blocking libpq), for checks and fixtures. */
 PGconn *h_db(void);

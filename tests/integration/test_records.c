@@ -30,75 +30,19 @@ static struct slac_client *hotline, *admin, *monitor, *engineer2;
 
 /* ---- small helpers ---- */
 
-static int64_t utc(int y, int mo, int d, int h, int mi)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	return (int64_t)timegm(&tm);
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v))
-		fail_msg("no member '%s' in %s", key, o ? json_object_to_json_string(o) : "(null)");
-	return v;
-}
-
-static int64_t jint(json_object *o, const char *key)
-{
-	return json_object_get_int64(jget(o, key));
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v = jget(o, key);
-	return v ? json_object_get_string(v) : NULL;
-}
-
 static bool jbool(json_object *o, const char *key)
 {
-	return json_object_get_boolean(jget(o, key));
-}
-
-static json_object *call_ok(struct slac_client *c, const char *verb, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static json_object *call_ok(struct slac_client *c, const char *verb, const char *fmt, ...)
-{
-	char body[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	return h_ok(c, verb, body);
-}
-
-static void call_err(struct slac_client *c, const char *verb, const char *code, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
-static void call_err(struct slac_client *c, const char *verb, const char *code, const char *fmt,
-                     ...)
-{
-	char body[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	h_err(c, verb, body, code);
+	return json_object_get_boolean(h_jget(o, key));
 }
 
 static int64_t add_customer(const char *name, const char *zone)
 {
 	json_object *a =
-	    call_ok(admin, "CUSTOMER_ADD",
-	            "{\"request_id\":\"%s\",\"name\":\"%s\",\"phone\":\"+86 10 5555 %04d\","
-	            "\"timezone\":\"%s\",\"team\":\"north\",\"region\":\"east\"}",
-	            h_request_id(), name, (int)(strlen(name) * 37 % 10000), zone);
-	int64_t id = jint(a, "customer_id");
+	    h_okf(admin, "CUSTOMER_ADD",
+	          "{\"request_id\":\"%s\",\"name\":\"%s\",\"phone\":\"+86 10 5555 %04d\","
+	          "\"timezone\":\"%s\",\"team\":\"north\",\"region\":\"east\"}",
+	          h_request_id(), name, (int)(strlen(name) * 37 % 10000), zone);
+	int64_t id = h_jint(a, "customer_id");
 	json_object_put(a);
 	return id;
 }
@@ -106,11 +50,11 @@ static int64_t add_customer(const char *name, const char *zone)
 static int64_t add_contract(int64_t customer, const char *accepted, int months)
 {
 	json_object *a =
-	    call_ok(admin, "CONTRACT_ADD",
-	            "{\"request_id\":\"%s\",\"customer_id\":%lld,\"accepted_date\":\"%s\","
-	            "\"free_months\":%d}",
-	            h_request_id(), (long long)customer, accepted, months);
-	int64_t id = jint(a, "contract_id");
+	    h_okf(admin, "CONTRACT_ADD",
+	          "{\"request_id\":\"%s\",\"customer_id\":%lld,\"accepted_date\":\"%s\","
+	          "\"free_months\":%d}",
+	          h_request_id(), (long long)customer, accepted, months);
+	int64_t id = h_jint(a, "contract_id");
 	json_object_put(a);
 	return id;
 }
@@ -120,12 +64,12 @@ static int64_t add_contract(int64_t customer, const char *accepted, int months)
 static int64_t report_outage(int64_t customer, const char *symptoms, int64_t at)
 {
 	h_set_time(at);
-	json_object *a = call_ok(hotline, "REPORT",
-	                         "{\"request_id\":\"%s\",\"customer_id\":%lld,\"symptoms\":\"%s\","
-	                         "\"contact_name\":\"Wang Fang\",\"contact_phone\":\"138\","
-	                         "\"impact\":\"interrupted\",\"level\":1}",
-	                         h_request_id(), (long long)customer, symptoms);
-	int64_t id = jint(a, "ticket_id");
+	json_object *a = h_okf(hotline, "REPORT",
+	                       "{\"request_id\":\"%s\",\"customer_id\":%lld,\"symptoms\":\"%s\","
+	                       "\"contact_name\":\"Wang Fang\",\"contact_phone\":\"138\","
+	                       "\"impact\":\"interrupted\",\"level\":1}",
+	                       h_request_id(), (long long)customer, symptoms);
+	int64_t id = h_jint(a, "ticket_id");
 	json_object_put(a);
 	return id;
 }
@@ -133,12 +77,12 @@ static int64_t report_outage(int64_t customer, const char *symptoms, int64_t at)
 static int64_t report_type(int64_t customer, const char *type, int64_t at)
 {
 	h_set_time(at);
-	json_object *a = call_ok(hotline, "REPORT",
-	                         "{\"request_id\":\"%s\",\"customer_id\":%lld,\"type\":\"%s\","
-	                         "\"symptoms\":\"%s request\",\"contact_name\":\"Zhao\","
-	                         "\"contact_phone\":\"139\"}",
-	                         h_request_id(), (long long)customer, type, type);
-	int64_t id = jint(a, "ticket_id");
+	json_object *a = h_okf(hotline, "REPORT",
+	                       "{\"request_id\":\"%s\",\"customer_id\":%lld,\"type\":\"%s\","
+	                       "\"symptoms\":\"%s request\",\"contact_name\":\"Zhao\","
+	                       "\"contact_phone\":\"139\"}",
+	                       h_request_id(), (long long)customer, type, type);
+	int64_t id = h_jint(a, "ticket_id");
 	json_object_put(a);
 	return id;
 }
@@ -146,8 +90,8 @@ static int64_t report_type(int64_t customer, const char *type, int64_t at)
 static json_object *ticket_verb(const char *verb, int64_t id, int64_t at, const char *more)
 {
 	h_set_time(at);
-	return call_ok(admin, verb, "{\"ticket_id\":%lld%s%s}", (long long)id, more ? "," : "",
-	               more ? more : "");
+	return h_okf(admin, verb, "{\"ticket_id\":%lld%s%s}", (long long)id, more ? "," : "",
+	             more ? more : "");
 }
 
 static void restore(int64_t id, int64_t at, const char *cause)
@@ -160,30 +104,30 @@ static void restore(int64_t id, int64_t at, const char *cause)
 static json_object *warranty(int64_t contract, const char *on_date)
 {
 	if (on_date == NULL)
-		return call_ok(admin, "WARRANTY", "{\"contract_id\":%lld}", (long long)contract);
-	return call_ok(admin, "WARRANTY", "{\"contract_id\":%lld,\"on_date\":\"%s\"}",
-	               (long long)contract, on_date);
+		return h_okf(admin, "WARRANTY", "{\"contract_id\":%lld}", (long long)contract);
+	return h_okf(admin, "WARRANTY", "{\"contract_id\":%lld,\"on_date\":\"%s\"}",
+	             (long long)contract, on_date);
 }
 
 static json_object *charge_of(int64_t ticket)
 {
 	json_object *a =
-	    call_ok(hotline, "SHOW", "{\"ticket_id\":%lld,\"history\":false}", (long long)ticket);
-	json_object *charge = json_object_get(jget(jget(a, "ticket"), "charge"));
+	    h_okf(hotline, "SHOW", "{\"ticket_id\":%lld,\"history\":false}", (long long)ticket);
+	json_object *charge = json_object_get(h_jget(h_jget(a, "ticket"), "charge"));
 	json_object_put(a);
 	return charge;
 }
 
 static json_object *extension(json_object *w, size_t i)
 {
-	json_object *ext = jget(w, "extensions");
+	json_object *ext = h_jget(w, "extensions");
 	assert_true(i < json_object_array_length(ext));
 	return json_object_array_get_idx(ext, i);
 }
 
 static void assert_hours(json_object *line, double hours)
 {
-	double got = json_object_get_double(jget(line, "hours"));
+	double got = json_object_get_double(h_jget(line, "hours"));
 	if (fabs(got - hours) > 1e-6)
 		fail_msg("hours %.6f, expected %.6f", got, hours);
 }
@@ -193,7 +137,7 @@ static void assert_hours(json_object *line, double hours)
 static void archive_and_equipment(void **state)
 {
 	(void)state;
-	h_set_time(utc(2027, 1, 4, 2, 0));
+	h_set_time(h_utc(2027, 1, 4, 2, 0));
 	const char *add = "{\"request_id\":\"cust-acme\",\"name\":\"Acme Water\","
 	                  "\"phone\":\"+86 10 5555 0100\",\"address\":\"1 River Road, Beijing\","
 	                  "\"region\":\"north\",\"team\":\"north\",\"tracking_agent\":\"engineer\","
@@ -203,98 +147,96 @@ static void archive_and_equipment(void **state)
 	                  "\"next_maintenance_date\":\"2027-04-15\","
 	                  "\"wanted_service\":\"quarterly inspection and 24h hotline\"}";
 	json_object *a = h_ok(admin, "CUSTOMER_ADD", add);
-	int64_t id = jint(a, "customer_id");
+	int64_t id = h_jint(a, "customer_id");
 	/* S12: everything but the equipment. */
 	assert_false(jbool(a, "archive_complete"));
 	json_object_put(a);
 	/* A replay answers the first answer; another body under the id is refused. */
 	a = h_ok(admin, "CUSTOMER_ADD", add);
-	assert_int_equal(jint(a, "customer_id"), id);
+	assert_int_equal(h_jint(a, "customer_id"), id);
 	json_object_put(a);
-	call_err(admin, "CUSTOMER_ADD", "IDEMPOTENCY_MISMATCH",
-	         "{\"request_id\":\"cust-acme\",\"name\":\"Other\",\"phone\":\"1\"}");
-	call_err(admin, "CUSTOMER_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"c-tz\",\"name\":\"X\",\"phone\":\"1\",\"timezone\":\"Mars/"
-	         "Olympus\"}");
-	call_err(admin, "CUSTOMER_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"c-ct\",\"name\":\"X\",\"phone\":\"1\",\"contacts\":[{\"age\":"
-	         "\"3\"}]}");
-	call_err(admin, "CUSTOMER_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"c-ct2\",\"name\":\"X\",\"phone\":\"1\",\"contacts\":[\"Li\"]}");
-	call_err(admin, "CUSTOMER_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"c-st\",\"name\":\"X\",\"phone\":\"1\","
-	         "\"sites\":[{\"address\":\"no name\"}]}");
-	call_err(admin, "CUSTOMER_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"c-st2\",\"name\":\"X\",\"phone\":\"1\","
-	         "\"sites\":[{\"name\":\"\"}]}");
-	call_err(admin, "CUSTOMER_ADD", "NOT_FOUND",
-	         "{\"request_id\":\"c-ag\",\"name\":\"X\",\"phone\":\"1\",\"tracking_agent\":"
-	         "\"nobody\"}");
+	h_errf(admin, "CUSTOMER_ADD", "IDEMPOTENCY_MISMATCH",
+	       "{\"request_id\":\"cust-acme\",\"name\":\"Other\",\"phone\":\"1\"}");
+	h_errf(admin, "CUSTOMER_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"c-tz\",\"name\":\"X\",\"phone\":\"1\",\"timezone\":\"Mars/"
+	       "Olympus\"}");
+	h_errf(admin, "CUSTOMER_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"c-ct\",\"name\":\"X\",\"phone\":\"1\",\"contacts\":[{\"age\":"
+	       "\"3\"}]}");
+	h_errf(admin, "CUSTOMER_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"c-ct2\",\"name\":\"X\",\"phone\":\"1\",\"contacts\":[\"Li\"]}");
+	h_errf(admin, "CUSTOMER_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"c-st\",\"name\":\"X\",\"phone\":\"1\","
+	       "\"sites\":[{\"address\":\"no name\"}]}");
+	h_errf(admin, "CUSTOMER_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"c-st2\",\"name\":\"X\",\"phone\":\"1\","
+	       "\"sites\":[{\"name\":\"\"}]}");
+	h_errf(admin, "CUSTOMER_ADD", "NOT_FOUND",
+	       "{\"request_id\":\"c-ag\",\"name\":\"X\",\"phone\":\"1\",\"tracking_agent\":"
+	       "\"nobody\"}");
 	assert_int_equal(h_sql_int("SELECT count(*) FROM customers WHERE name = 'X'"), 0);
 
 	/* S13: equipment completes the archive. */
-	call_err(admin, "EQUIPMENT_ADD", "NOT_FOUND",
-	         "{\"request_id\":\"eq-0\",\"equipment_no\":\"PS-0\",\"customer_id\":999999,"
-	         "\"model\":\"PLC-200\"}");
-	a = call_ok(admin, "EQUIPMENT_ADD",
-	            "{\"request_id\":\"eq-1\",\"equipment_no\":\"PS-3-CTRL\",\"customer_id\":%lld,"
-	            "\"model\":\"PLC-200\",\"quantity\":2,\"purpose\":\"pump station 3 control\","
-	            "\"manufacture_date\":\"2023-06-01\",\"purchase_date\":\"2023-09-15\","
-	            "\"site\":\"Pump station 3\"}",
-	            (long long)id);
-	assert_string_equal(jstr(a, "equipment_no"), "PS-3-CTRL");
+	h_errf(admin, "EQUIPMENT_ADD", "NOT_FOUND",
+	       "{\"request_id\":\"eq-0\",\"equipment_no\":\"PS-0\",\"customer_id\":999999,"
+	       "\"model\":\"PLC-200\"}");
+	a = h_okf(admin, "EQUIPMENT_ADD",
+	          "{\"request_id\":\"eq-1\",\"equipment_no\":\"PS-3-CTRL\",\"customer_id\":%lld,"
+	          "\"model\":\"PLC-200\",\"quantity\":2,\"purpose\":\"pump station 3 control\","
+	          "\"manufacture_date\":\"2023-06-01\",\"purchase_date\":\"2023-09-15\","
+	          "\"site\":\"Pump station 3\"}",
+	          (long long)id);
+	assert_string_equal(h_jstr(a, "equipment_no"), "PS-3-CTRL");
 	json_object_put(a);
-	call_err(admin, "EQUIPMENT_ADD", "CONFLICT",
-	         "{\"request_id\":\"eq-2\",\"equipment_no\":\"PS-3-CTRL\",\"customer_id\":%lld,"
-	         "\"model\":\"PLC-300\"}",
-	         (long long)id);
+	h_errf(admin, "EQUIPMENT_ADD", "CONFLICT",
+	       "{\"request_id\":\"eq-2\",\"equipment_no\":\"PS-3-CTRL\",\"customer_id\":%lld,"
+	       "\"model\":\"PLC-300\"}",
+	       (long long)id);
 	/* The refused id stored nothing: fixed, it goes through. */
-	a = call_ok(admin, "EQUIPMENT_ADD",
-	            "{\"request_id\":\"eq-2\",\"equipment_no\":\"PS-4-CTRL\",\"customer_id\":%lld,"
-	            "\"model\":\"PLC-300\"}",
-	            (long long)id);
+	a = h_okf(admin, "EQUIPMENT_ADD",
+	          "{\"request_id\":\"eq-2\",\"equipment_no\":\"PS-4-CTRL\",\"customer_id\":%lld,"
+	          "\"model\":\"PLC-300\"}",
+	          (long long)id);
 	json_object_put(a);
-	a = call_ok(admin, "EQUIPMENT_UPDATE",
-	            "{\"equipment_no\":\"PS-3-CTRL\",\"site\":\"Pump station 3, cabinet B\"}");
+	a = h_okf(admin, "EQUIPMENT_UPDATE",
+	          "{\"equipment_no\":\"PS-3-CTRL\",\"site\":\"Pump station 3, cabinet B\"}");
 	json_object_put(a);
-	call_err(admin, "EQUIPMENT_UPDATE", "NOT_FOUND",
-	         "{\"equipment_no\":\"nope\",\"site\":\"x\"}");
-	call_err(admin, "EQUIPMENT_UPDATE", "INVALID_FIELD",
-	         "{\"equipment_no\":\"PS-3-CTRL\",\"model\":null}");
-	call_err(admin, "EQUIPMENT_UPDATE", "MISSING_FIELD", "{\"equipment_no\":\"PS-3-CTRL\"}");
+	h_errf(admin, "EQUIPMENT_UPDATE", "NOT_FOUND",
+	       "{\"equipment_no\":\"nope\",\"site\":\"x\"}");
+	h_errf(admin, "EQUIPMENT_UPDATE", "INVALID_FIELD",
+	       "{\"equipment_no\":\"PS-3-CTRL\",\"model\":null}");
+	h_errf(admin, "EQUIPMENT_UPDATE", "MISSING_FIELD", "{\"equipment_no\":\"PS-3-CTRL\"}");
 
-	a = call_ok(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)id);
-	json_object *c = jget(a, "customer");
+	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)id);
+	json_object *c = h_jget(a, "customer");
 	assert_true(jbool(c, "archive_complete"));
 	assert_false(jbool(c, "provisional"));
-	assert_string_equal(jstr(c, "timezone"), "Asia/Shanghai");
-	assert_string_equal(jstr(c, "tracking_agent"), "engineer");
-	assert_string_equal(jstr(c, "next_maintenance_date"), "2027-04-15");
-	assert_int_equal(jint(c, "maintenance_cycle_months"), 3);
-	assert_int_equal(json_object_array_length(jget(c, "contacts")), 1);
-	json_object *eq = jget(c, "equipment");
+	assert_string_equal(h_jstr(c, "timezone"), "Asia/Shanghai");
+	assert_string_equal(h_jstr(c, "tracking_agent"), "engineer");
+	assert_string_equal(h_jstr(c, "next_maintenance_date"), "2027-04-15");
+	assert_int_equal(h_jint(c, "maintenance_cycle_months"), 3);
+	assert_int_equal(json_object_array_length(h_jget(c, "contacts")), 1);
+	json_object *eq = h_jget(c, "equipment");
 	assert_int_equal(json_object_array_length(eq), 2);
 	json_object *ps3 = json_object_array_get_idx(eq, 0);
-	assert_string_equal(jstr(ps3, "equipment_no"), "PS-3-CTRL");
-	assert_int_equal(jint(ps3, "quantity"), 2);
-	assert_string_equal(jstr(ps3, "site"), "Pump station 3, cabinet B");
-	assert_string_equal(jstr(ps3, "purchase_date"), "2023-09-15");
-	assert_int_equal(jint(jget(c, "tickets"), "total"), 0);
+	assert_string_equal(h_jstr(ps3, "equipment_no"), "PS-3-CTRL");
+	assert_int_equal(h_jint(ps3, "quantity"), 2);
+	assert_string_equal(h_jstr(ps3, "site"), "Pump station 3, cabinet B");
+	assert_string_equal(h_jstr(ps3, "purchase_date"), "2023-09-15");
+	assert_int_equal(h_jint(h_jget(c, "tickets"), "total"), 0);
 	json_object_put(a);
-	call_err(admin, "CUSTOMER_SHOW", "NOT_FOUND", "{\"customer_id\":999999}");
+	h_errf(admin, "CUSTOMER_SHOW", "NOT_FOUND", "{\"customer_id\":999999}");
 
 	/* Clearing an S12 field makes the archive incomplete again; a name
 	 * cannot be cleared. */
-	a = call_ok(admin, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"wanted_service\":null}",
-	            (long long)id);
+	a = h_okf(admin, "CUSTOMER_UPDATE", "{\"customer_id\":%lld,\"wanted_service\":null}",
+	          (long long)id);
 	assert_false(jbool(a, "archive_complete"));
 	json_object_put(a);
-	call_err(admin, "CUSTOMER_UPDATE", "INVALID_FIELD", "{\"customer_id\":%lld,\"name\":null}",
-	         (long long)id);
-	call_err(admin, "CUSTOMER_UPDATE", "NOT_FOUND",
-	         "{\"customer_id\":999999,\"address\":\"x\"}");
-	call_err(admin, "CUSTOMER_UPDATE", "MISSING_FIELD", "{\"customer_id\":%lld}",
-	         (long long)id);
+	h_errf(admin, "CUSTOMER_UPDATE", "INVALID_FIELD", "{\"customer_id\":%lld,\"name\":null}",
+	       (long long)id);
+	h_errf(admin, "CUSTOMER_UPDATE", "NOT_FOUND", "{\"customer_id\":999999,\"address\":\"x\"}");
+	h_errf(admin, "CUSTOMER_UPDATE", "MISSING_FIELD", "{\"customer_id\":%lld}", (long long)id);
 	assert_true(h_sql_int("SELECT count(*) FROM audit WHERE verb = 'CUSTOMER_UPDATE'") >= 1);
 }
 
@@ -303,37 +245,35 @@ static void archive_and_equipment(void **state)
 static void provisional_completed(void **state)
 {
 	(void)state;
-	h_set_time(utc(2027, 1, 5, 2, 0));
-	json_object *a =
-	    call_ok(hotline, "REPORT",
-	            "{\"request_id\":\"%s\",\"type\":\"consulting\","
-	            "\"symptoms\":\"asks how to export logs\",\"contact_name\":\"Zhao\","
-	            "\"contact_phone\":\"139\",\"customer_name\":\"Lakeside Clinic\","
-	            "\"customer_phone\":\"+86 21 5555 0177\"}",
-	            h_request_id());
+	h_set_time(h_utc(2027, 1, 5, 2, 0));
+	json_object *a = h_okf(hotline, "REPORT",
+	                       "{\"request_id\":\"%s\",\"type\":\"consulting\","
+	                       "\"symptoms\":\"asks how to export logs\",\"contact_name\":\"Zhao\","
+	                       "\"contact_phone\":\"139\",\"customer_name\":\"Lakeside Clinic\","
+	                       "\"customer_phone\":\"+86 21 5555 0177\"}",
+	                       h_request_id());
 	assert_true(jbool(a, "provisional_customer"));
-	int64_t id = jint(a, "customer_id"), ticket = jint(a, "ticket_id");
+	int64_t id = h_jint(a, "customer_id"), ticket = h_jint(a, "ticket_id");
 	json_object_put(a);
-	a = call_ok(
-	    admin, "CUSTOMER_UPDATE",
-	    "{\"customer_id\":%lld,\"address\":\"8 Lake Street, Shanghai\","
-	    "\"timezone\":\"Asia/Shanghai\",\"team\":\"east\",\"maintenance_cycle_months\":6,"
-	    "\"next_maintenance_date\":\"2027-06-01\",\"wanted_service\":\"hotline\"}",
-	    (long long)id);
+	a = h_okf(admin, "CUSTOMER_UPDATE",
+	          "{\"customer_id\":%lld,\"address\":\"8 Lake Street, Shanghai\","
+	          "\"timezone\":\"Asia/Shanghai\",\"team\":\"east\",\"maintenance_cycle_months\":6,"
+	          "\"next_maintenance_date\":\"2027-06-01\",\"wanted_service\":\"hotline\"}",
+	          (long long)id);
 	assert_true(jbool(a, "provisional")); /* no equipment yet */
 	assert_false(jbool(a, "archive_complete"));
 	json_object_put(a);
-	json_object_put(call_ok(admin, "EQUIPMENT_ADD",
-	                        "{\"request_id\":\"%s\",\"equipment_no\":\"LC-XR-1\","
-	                        "\"customer_id\":%lld,\"model\":\"XR-9\"}",
-	                        h_request_id(), (long long)id));
-	a = call_ok(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)id);
-	assert_false(jbool(jget(a, "customer"), "provisional"));
-	assert_true(jbool(jget(a, "customer"), "archive_complete"));
-	assert_int_equal(jint(jget(jget(a, "customer"), "tickets"), "open"), 1);
+	json_object_put(h_okf(admin, "EQUIPMENT_ADD",
+	                      "{\"request_id\":\"%s\",\"equipment_no\":\"LC-XR-1\","
+	                      "\"customer_id\":%lld,\"model\":\"XR-9\"}",
+	                      h_request_id(), (long long)id));
+	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)id);
+	assert_false(jbool(h_jget(a, "customer"), "provisional"));
+	assert_true(jbool(h_jget(a, "customer"), "archive_complete"));
+	assert_int_equal(h_jint(h_jget(h_jget(a, "customer"), "tickets"), "open"), 1);
 	json_object_put(a);
-	a = call_ok(hotline, "SHOW", "{\"ticket_id\":%lld,\"history\":false}", (long long)ticket);
-	assert_false(jbool(jget(jget(a, "ticket"), "customer"), "provisional"));
+	a = h_okf(hotline, "SHOW", "{\"ticket_id\":%lld,\"history\":false}", (long long)ticket);
+	assert_false(jbool(h_jget(h_jget(a, "ticket"), "customer"), "provisional"));
 	json_object_put(a);
 }
 
@@ -342,47 +282,46 @@ static void provisional_completed(void **state)
 static void contracts_and_contact_notice(void **state)
 {
 	(void)state;
-	int64_t now = utc(2027, 1, 6, 20, 0); /* 2027-01-07 04:00 in Shanghai */
+	int64_t now = h_utc(2027, 1, 6, 20, 0); /* 2027-01-07 04:00 in Shanghai */
 	h_set_time(now);
 	int64_t cust = add_customer("Harbour Lights", "Asia/Shanghai");
 	json_object *a =
-	    call_ok(admin, "CONTRACT_ADD",
-	            "{\"request_id\":\"k-hl\",\"customer_id\":%lld,\"number\":\"HL-2024-01\","
-	            "\"accepted_date\":\"2024-03-01\",\"free_months\":48,\"policy\":\"default\","
-	            "\"hotline_contact\":\"+86 400 555 0000\"}",
-	            (long long)cust);
-	int64_t k = jint(a, "contract_id");
+	    h_okf(admin, "CONTRACT_ADD",
+	          "{\"request_id\":\"k-hl\",\"customer_id\":%lld,\"number\":\"HL-2024-01\","
+	          "\"accepted_date\":\"2024-03-01\",\"free_months\":48,\"policy\":\"default\","
+	          "\"hotline_contact\":\"+86 400 555 0000\"}",
+	          (long long)cust);
+	int64_t k = h_jint(a, "contract_id");
 	/* S8: four years from 2024-03-01: the last free day is 2028-02-29. */
-	assert_string_equal(jstr(a, "base_end_date"), "2028-03-01");
-	assert_string_equal(jstr(a, "current_end_date"), "2028-03-01");
+	assert_string_equal(h_jstr(a, "base_end_date"), "2028-03-01");
+	assert_string_equal(h_jstr(a, "current_end_date"), "2028-03-01");
 	json_object_put(a);
-	call_err(admin, "CONTRACT_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"k-near\",\"customer_id\":%lld,\"accepted_date\":\"2024-03-01\","
-	         "\"free_months\":12,\"rounding\":\"nearest_day\"}",
-	         (long long)cust);
-	call_err(admin, "CONTRACT_ADD", "NOT_FOUND",
-	         "{\"request_id\":\"k-pol\",\"customer_id\":%lld,\"accepted_date\":\"2024-03-01\","
-	         "\"free_months\":12,\"policy\":\"gold\"}",
-	         (long long)cust);
-	call_err(
-	    admin, "CONTRACT_ADD", "NOT_FOUND",
-	    "{\"request_id\":\"k-cust\",\"customer_id\":999999,\"accepted_date\":\"2024-03-01\","
-	    "\"free_months\":12}");
-	call_err(admin, "CONTRACT_ADD", "INVALID_FIELD",
-	         "{\"request_id\":\"k-far\",\"customer_id\":%lld,\"accepted_date\":\"9900-01-01\","
-	         "\"free_months\":1200}",
-	         (long long)cust);
+	h_errf(admin, "CONTRACT_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"k-near\",\"customer_id\":%lld,\"accepted_date\":\"2024-03-01\","
+	       "\"free_months\":12,\"rounding\":\"nearest_day\"}",
+	       (long long)cust);
+	h_errf(admin, "CONTRACT_ADD", "NOT_FOUND",
+	       "{\"request_id\":\"k-pol\",\"customer_id\":%lld,\"accepted_date\":\"2024-03-01\","
+	       "\"free_months\":12,\"policy\":\"gold\"}",
+	       (long long)cust);
+	h_errf(admin, "CONTRACT_ADD", "NOT_FOUND",
+	       "{\"request_id\":\"k-cust\",\"customer_id\":999999,\"accepted_date\":\"2024-03-01\","
+	       "\"free_months\":12}");
+	h_errf(admin, "CONTRACT_ADD", "INVALID_FIELD",
+	       "{\"request_id\":\"k-far\",\"customer_id\":%lld,\"accepted_date\":\"9900-01-01\","
+	       "\"free_months\":1200}",
+	       (long long)cust);
 
 	/* S7: a new hotline contact is a notice task, due when the third day
 	 * from the change (the change day first) ends in the customer's zone:
 	 * changed on 2027-01-07 (Shanghai), due 2027-01-10T00:00+08:00. */
-	a = call_ok(admin, "CONTRACT_UPDATE",
-	            "{\"contract_id\":%lld,\"hotline_contact\":\"+86 400 555 0001\","
-	            "\"rounding\":\"full_day\"}",
-	            (long long)k);
-	assert_int_equal(jint(a, "contract_id"), k);
-	assert_string_equal(jstr(a, "current_end_date"), "2028-03-01");
-	int64_t task = jint(a, "task_id");
+	a = h_okf(admin, "CONTRACT_UPDATE",
+	          "{\"contract_id\":%lld,\"hotline_contact\":\"+86 400 555 0001\","
+	          "\"rounding\":\"full_day\"}",
+	          (long long)k);
+	assert_int_equal(h_jint(a, "contract_id"), k);
+	assert_string_equal(h_jstr(a, "current_end_date"), "2028-03-01");
+	int64_t task = h_jint(a, "task_id");
 	assert_true(task > 0);
 	json_object_put(a);
 	char sql[256];
@@ -390,7 +329,7 @@ static void contracts_and_contact_notice(void **state)
 	         "SELECT extract(epoch FROM due_at)::bigint FROM tasks WHERE id = %lld"
 	         " AND kind = 'contact_notice' AND status = 'open'",
 	         (long long)task);
-	assert_int_equal(h_sql_int(sql), utc(2027, 1, 9, 16, 0));
+	assert_int_equal(h_sql_int(sql), h_utc(2027, 1, 9, 16, 0));
 	snprintf(
 	    sql, sizeof(sql),
 	    "SELECT count(*) FROM audit WHERE verb = 'CONTRACT_UPDATE'"
@@ -398,53 +337,51 @@ static void contracts_and_contact_notice(void **state)
 	    (long long)k, (long long)task);
 	assert_int_equal(h_sql_int(sql), 1);
 	/* The same contact again is no change: no second notice. */
-	a = call_ok(admin, "CONTRACT_UPDATE",
-	            "{\"contract_id\":%lld,\"hotline_contact\":\"+86 400 555 0001\"}",
-	            (long long)k);
-	assert_null(jget(a, "task_id"));
+	a = h_okf(admin, "CONTRACT_UPDATE",
+	          "{\"contract_id\":%lld,\"hotline_contact\":\"+86 400 555 0001\"}", (long long)k);
+	assert_null(h_jget(a, "task_id"));
 	json_object_put(a);
 	/* A later acceptance moves the end; the open notice shows with the customer. */
-	a = call_ok(admin, "CONTRACT_UPDATE",
-	            "{\"contract_id\":%lld,\"accepted_date\":\"2024-04-15\"}", (long long)k);
-	assert_string_equal(jstr(a, "current_end_date"), "2028-04-15");
+	a = h_okf(admin, "CONTRACT_UPDATE",
+	          "{\"contract_id\":%lld,\"accepted_date\":\"2024-04-15\"}", (long long)k);
+	assert_string_equal(h_jstr(a, "current_end_date"), "2028-04-15");
 	json_object_put(a);
-	call_err(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
-	         "{\"contract_id\":%lld,\"rounding\":\"nearest_day\"}", (long long)k);
-	call_err(admin, "CONTRACT_UPDATE", "NOT_FOUND",
-	         "{\"contract_id\":999999,\"number\":\"x\"}");
+	h_errf(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
+	       "{\"contract_id\":%lld,\"rounding\":\"nearest_day\"}", (long long)k);
+	h_errf(admin, "CONTRACT_UPDATE", "NOT_FOUND", "{\"contract_id\":999999,\"number\":\"x\"}");
 	/* A period must end before the calendar does (the table's check). */
-	call_err(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
-	         "{\"contract_id\":%lld,\"accepted_date\":\"9950-01-01\",\"free_months\":1200}",
-	         (long long)k);
-	call_err(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
-	         "{\"contract_id\":%lld,\"free_months\":null}", (long long)k);
-	call_err(admin, "CONTRACT_UPDATE", "NOT_FOUND",
-	         "{\"contract_id\":%lld,\"policy\":\"gold\"}", (long long)k);
-	a = call_ok(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
-	json_object *c = jget(a, "customer");
-	json_object *kk = json_object_array_get_idx(jget(c, "contracts"), 0);
-	assert_string_equal(jstr(kk, "number"), "HL-2024-01");
-	assert_string_equal(jstr(kk, "current_end_date"), "2028-04-15");
-	assert_string_equal(jstr(kk, "rounding"), "full_day");
+	h_errf(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
+	       "{\"contract_id\":%lld,\"accepted_date\":\"9950-01-01\",\"free_months\":1200}",
+	       (long long)k);
+	h_errf(admin, "CONTRACT_UPDATE", "INVALID_FIELD",
+	       "{\"contract_id\":%lld,\"free_months\":null}", (long long)k);
+	h_errf(admin, "CONTRACT_UPDATE", "NOT_FOUND", "{\"contract_id\":%lld,\"policy\":\"gold\"}",
+	       (long long)k);
+	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
+	json_object *c = h_jget(a, "customer");
+	json_object *kk = json_object_array_get_idx(h_jget(c, "contracts"), 0);
+	assert_string_equal(h_jstr(kk, "number"), "HL-2024-01");
+	assert_string_equal(h_jstr(kk, "current_end_date"), "2028-04-15");
+	assert_string_equal(h_jstr(kk, "rounding"), "full_day");
 	/* The open tasks include the notice (the archive and the contract's
 	 * inspections are the scheduler's, test_tasks). */
-	json_object *tasks = jget(c, "tasks");
+	json_object *tasks = h_jget(c, "tasks");
 	int notices = 0;
 	for (size_t i = 0; i < json_object_array_length(tasks); i++)
-		notices += strcmp(jstr(json_object_array_get_idx(tasks, i), "kind"),
+		notices += strcmp(h_jstr(json_object_array_get_idx(tasks, i), "kind"),
 		                  "contact_notice") == 0;
 	assert_int_equal(notices, 1);
 	json_object_put(a);
-	call_err(admin, "WARRANTY", "NOT_FOUND", "{\"contract_id\":999999}");
+	h_errf(admin, "WARRANTY", "NOT_FOUND", "{\"contract_id\":999999}");
 	/* Equipment is covered by a contract of its own customer only. */
-	json_object_put(call_ok(admin, "EQUIPMENT_ADD",
-	                        "{\"request_id\":\"%s\",\"equipment_no\":\"HL-1\","
-	                        "\"customer_id\":%lld,\"model\":\"Lamp\",\"contract_id\":%lld}",
-	                        h_request_id(), (long long)cust, (long long)k));
-	call_err(admin, "EQUIPMENT_UPDATE", "CONFLICT",
-	         "{\"equipment_no\":\"PS-3-CTRL\",\"contract_id\":%lld}", (long long)k);
-	call_err(admin, "EQUIPMENT_UPDATE", "NOT_FOUND",
-	         "{\"equipment_no\":\"HL-1\",\"contract_id\":999999}");
+	json_object_put(h_okf(admin, "EQUIPMENT_ADD",
+	                      "{\"request_id\":\"%s\",\"equipment_no\":\"HL-1\","
+	                      "\"customer_id\":%lld,\"model\":\"Lamp\",\"contract_id\":%lld}",
+	                      h_request_id(), (long long)cust, (long long)k));
+	h_errf(admin, "EQUIPMENT_UPDATE", "CONFLICT",
+	       "{\"equipment_no\":\"PS-3-CTRL\",\"contract_id\":%lld}", (long long)k);
+	h_errf(admin, "EQUIPMENT_UPDATE", "NOT_FOUND",
+	       "{\"equipment_no\":\"HL-1\",\"contract_id\":999999}");
 }
 
 /* ---- the warranty ledger (S8-S10) ---- */
@@ -456,51 +393,51 @@ static void thirty_hours_in_march(void **state)
 	(void)state;
 	int64_t cust = add_customer("Riverside Mill", "Asia/Shanghai");
 	int64_t k = add_contract(cust, "2026-06-01", 24);
-	int64_t t0 = utc(2027, 3, 10, 1, 0); /* 09:00 in Shanghai */
+	int64_t t0 = h_utc(2027, 3, 10, 1, 0); /* 09:00 in Shanghai */
 	int64_t id = report_outage(cust, "mill control offline", t0);
 	json_object *a =
 	    ticket_verb("RESTORE", id, t0 + 30 * HOUR, "\"cause\":\"software_quality\"");
-	assert_hours(jget(a, "outage"), 30.0);
+	assert_hours(h_jget(a, "outage"), 30.0);
 	/* RESTORE says so at once. */
-	assert_int_equal(jint(jget(a, "outage"), "extension_days"), 2);
+	assert_int_equal(h_jint(h_jget(a, "outage"), "extension_days"), 2);
 	json_object_put(a);
 
 	json_object *w = warranty(k, "2027-03-11");
-	assert_string_equal(jstr(w, "timezone"), "Asia/Shanghai");
-	assert_string_equal(jstr(w, "base_end_date"), "2028-06-01");
-	assert_int_equal(jint(w, "extension_days"), 2);
-	assert_string_equal(jstr(w, "current_end_date"), "2028-06-03");
-	assert_int_equal(json_object_array_length(jget(w, "extensions")), 1);
+	assert_string_equal(h_jstr(w, "timezone"), "Asia/Shanghai");
+	assert_string_equal(h_jstr(w, "base_end_date"), "2028-06-01");
+	assert_int_equal(h_jint(w, "extension_days"), 2);
+	assert_string_equal(h_jstr(w, "current_end_date"), "2028-06-03");
+	assert_int_equal(json_object_array_length(h_jget(w, "extensions")), 1);
 	json_object *line = extension(w, 0);
-	assert_int_equal(jint(line, "ticket_id"), id);
-	assert_string_equal(jstr(line, "cause"), "software_quality");
-	assert_string_equal(jstr(line, "outage_start"), "2027-03-10T01:00:00Z");
-	assert_string_equal(jstr(line, "outage_end"), "2027-03-11T07:00:00Z");
+	assert_int_equal(h_jint(line, "ticket_id"), id);
+	assert_string_equal(h_jstr(line, "cause"), "software_quality");
+	assert_string_equal(h_jstr(line, "outage_start"), "2027-03-10T01:00:00Z");
+	assert_string_equal(h_jstr(line, "outage_end"), "2027-03-11T07:00:00Z");
 	assert_hours(line, 30.0);
-	assert_int_equal(jint(line, "days"), 2);
+	assert_int_equal(h_jint(line, "days"), 2);
 	assert_true(jbool(line, "counted"));
 	assert_false(jbool(line, "revised"));
-	assert_string_equal(jstr(w, "on_date"), "2027-03-11");
-	assert_int_equal(jint(w, "days_left"), 450); /* 2027-03-11 .. 2028-06-02 */
+	assert_string_equal(h_jstr(w, "on_date"), "2027-03-11");
+	assert_int_equal(h_jint(w, "days_left"), 450); /* 2027-03-11 .. 2028-06-02 */
 	assert_true(jbool(w, "free"));
 	json_object_put(w);
 	w = warranty(k, "2028-06-02"); /* the last free day, earned by the outage */
 	assert_true(jbool(w, "free"));
-	assert_int_equal(jint(w, "days_left"), 1);
+	assert_int_equal(h_jint(w, "days_left"), 1);
 	json_object_put(w);
 	w = warranty(k, "2028-06-03");
 	assert_false(jbool(w, "free"));
-	assert_int_equal(jint(w, "days_left"), 0);
+	assert_int_equal(h_jint(w, "days_left"), 0);
 	json_object_put(w);
 	/* Default on_date: today in the customer's zone. */
-	h_set_time(utc(2027, 3, 11, 17, 0)); /* 2027-03-12 01:00 in Shanghai */
+	h_set_time(h_utc(2027, 3, 11, 17, 0)); /* 2027-03-12 01:00 in Shanghai */
 	w = warranty(k, NULL);
-	assert_string_equal(jstr(w, "on_date"), "2027-03-12");
+	assert_string_equal(h_jstr(w, "on_date"), "2027-03-12");
 	json_object_put(w);
 
-	a = call_ok(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
-	json_object *kk = json_object_array_get_idx(jget(jget(a, "customer"), "contracts"), 0);
-	assert_string_equal(jstr(kk, "current_end_date"), "2028-06-03");
+	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
+	json_object *kk = json_object_array_get_idx(h_jget(h_jget(a, "customer"), "contracts"), 0);
+	assert_string_equal(h_jstr(kk, "current_end_date"), "2028-06-03");
 	json_object_put(a);
 	json_object *charge = charge_of(id);
 	assert_false(jbool(charge, "billable")); /* S10: a quality fault in the period */
@@ -514,14 +451,14 @@ static void thirty_hours_across_dst(void **state)
 	(void)state;
 	int64_t cust = add_customer("Hudson Labs", "America/New_York");
 	int64_t k = add_contract(cust, "2026-06-01", 24);
-	int64_t t0 = utc(2027, 3, 13, 17, 0); /* 12:00 EST */
+	int64_t t0 = h_utc(2027, 3, 13, 17, 0); /* 12:00 EST */
 	int64_t id = report_outage(cust, "lab network down", t0);
 	restore(id, t0 + 30 * HOUR, "vendor_service"); /* 2027-03-14 19:00 EDT */
 	json_object *w = warranty(k, "2027-03-14");
-	assert_string_equal(jstr(w, "timezone"), "America/New_York");
-	assert_string_equal(jstr(w, "base_end_date"), "2028-06-01");
-	assert_string_equal(jstr(w, "current_end_date"), "2028-06-03");
-	assert_int_equal(jint(w, "days_left"), 447);
+	assert_string_equal(h_jstr(w, "timezone"), "America/New_York");
+	assert_string_equal(h_jstr(w, "base_end_date"), "2028-06-01");
+	assert_string_equal(h_jstr(w, "current_end_date"), "2028-06-03");
+	assert_int_equal(h_jint(w, "days_left"), 447);
 	assert_hours(extension(w, 0), 30.0);
 	json_object_put(w);
 	/* 2028-06-02 New York time is the last free day; 2028-06-03 is not. */
@@ -539,8 +476,8 @@ static void thirty_hours_across_dst(void **state)
 static void customer_cause_billable_after_period(void **state)
 {
 	(void)state;
-	int64_t t0 = utc(2027, 3, 12, 1, 0);
-	int64_t after = utc(2027, 3, 21, 2, 0); /* 2027-03-21 10:00 in Shanghai */
+	int64_t t0 = h_utc(2027, 3, 12, 1, 0);
+	int64_t after = h_utc(2027, 3, 21, 2, 0); /* 2027-03-21 10:00 in Shanghai */
 	int64_t mine = add_customer("Customer Cause Ltd", "Asia/Shanghai");
 	int64_t k1 = add_contract(mine, "2025-03-21", 24); /* base end 2027-03-21 */
 	int64_t theirs = add_customer("Vendor Cause Ltd", "Asia/Shanghai");
@@ -548,22 +485,22 @@ static void customer_cause_billable_after_period(void **state)
 
 	int64_t o1 = report_outage(mine, "power cut by site works", t0);
 	json_object *r = ticket_verb("RESTORE", o1, t0 + 30 * HOUR, "\"cause\":\"customer\"");
-	assert_int_equal(jint(jget(r, "outage"), "extension_days"), 0);
+	assert_int_equal(h_jint(h_jget(r, "outage"), "extension_days"), 0);
 	json_object_put(r);
 	int64_t o2 = report_outage(theirs, "database crash", t0);
 	restore(o2, t0 + 30 * HOUR, "software_quality");
 
 	json_object *w = warranty(k1, "2027-03-12");
-	assert_int_equal(jint(w, "extension_days"), 0);
-	assert_string_equal(jstr(w, "current_end_date"), "2027-03-21");
+	assert_int_equal(h_jint(w, "extension_days"), 0);
+	assert_string_equal(h_jstr(w, "current_end_date"), "2027-03-21");
 	json_object *line = extension(w, 0);
-	assert_int_equal(jint(line, "ticket_id"), o1);
-	assert_int_equal(jint(line, "days"), 0);
+	assert_int_equal(h_jint(line, "ticket_id"), o1);
+	assert_int_equal(h_jint(line, "days"), 0);
 	assert_false(jbool(line, "counted"));
-	assert_string_equal(jstr(line, "verdict"), "excluded_cause");
+	assert_string_equal(h_jstr(line, "verdict"), "excluded_cause");
 	json_object_put(w);
 	w = warranty(k2, "2027-03-12");
-	assert_string_equal(jstr(w, "current_end_date"), "2027-03-23");
+	assert_string_equal(h_jstr(w, "current_end_date"), "2027-03-23");
 	json_object_put(w);
 
 	/* The customer's own outage is billable inside the period too. */
@@ -593,14 +530,14 @@ static void reopened_and_flapping(void **state)
 	int64_t cust = add_customer("Flapping Corp", "Asia/Shanghai");
 	int64_t k = add_contract(cust, "2026-06-01", 24);
 
-	int64_t a0 = utc(2027, 4, 1, 0, 0);
+	int64_t a0 = h_utc(2027, 4, 1, 0, 0);
 	int64_t a = report_outage(cust, "billing down", a0);
-	restore(a, a0 + 10 * HOUR, "software_quality");                 /* 10 h: 1 day */
-	json_object_put(ticket_verb("REOPEN", a, utc(2027, 4, 5, 0, 0), /* days later */
+	restore(a, a0 + 10 * HOUR, "software_quality");                   /* 10 h: 1 day */
+	json_object_put(ticket_verb("REOPEN", a, h_utc(2027, 4, 5, 0, 0), /* days later */
 	                            "\"reason\":\"billing down again\""));
-	restore(a, utc(2027, 4, 5, 12, 0), "software_quality"); /* 12 h: 1 day */
+	restore(a, h_utc(2027, 4, 5, 12, 0), "software_quality"); /* 12 h: 1 day */
 
-	int64_t b0 = utc(2027, 5, 1, 0, 0);
+	int64_t b0 = h_utc(2027, 5, 1, 0, 0);
 	int64_t b = report_outage(cust, "portal down", b0);
 	restore(b, b0 + 5 * HOUR, "software_quality");
 	json_object_put(ticket_verb("REOPEN", b, b0 + 5 * HOUR + 10 * MINUTE,
@@ -609,12 +546,12 @@ static void reopened_and_flapping(void **state)
 	 * names that one day. */
 	json_object *rs =
 	    ticket_verb("RESTORE", b, b0 + 7 * HOUR, "\"cause\":\"software_quality\"");
-	assert_int_equal(jint(jget(rs, "outage"), "extension_days"), 1);
+	assert_int_equal(h_jint(h_jget(rs, "outage"), "extension_days"), 1);
 	json_object_put(rs);
 
 	/* Monitoring: down 00:00-01:00, down again 01:20-02:00 (past the flap
 	 * window that reopens a ticket, inside the merge window). */
-	int64_t m0 = utc(2027, 6, 1, 0, 0);
+	int64_t m0 = h_utc(2027, 6, 1, 0, 0);
 	int64_t ids[2];
 	for (int i = 0; i < 2; i++) {
 		int64_t s = i == 0 ? m0 : m0 + 80 * MINUTE, e = i == 0 ? m0 + HOUR : m0 + 2 * HOUR;
@@ -622,51 +559,51 @@ static void reopened_and_flapping(void **state)
 		strftime(start, sizeof(start), "%Y-%m-%dT%H:%M:%SZ", gmtime(&(time_t){(time_t)s}));
 		strftime(end, sizeof(end), "%Y-%m-%dT%H:%M:%SZ", gmtime(&(time_t){(time_t)e}));
 		h_set_time(s);
-		json_object *r = call_ok(monitor, "ALERT",
-		                         "{\"request_id\":\"%s\",\"action\":\"trigger\","
-		                         "\"dedup_key\":\"fp-flap\",\"customer_id\":%lld,"
-		                         "\"severity\":\"critical\",\"summary\":\"gateway down\","
-		                         "\"starts_at\":\"%s\"}",
-		                         h_request_id(), (long long)cust, start);
-		ids[i] = jint(r, "ticket_id");
+		json_object *r = h_okf(monitor, "ALERT",
+		                       "{\"request_id\":\"%s\",\"action\":\"trigger\","
+		                       "\"dedup_key\":\"fp-flap\",\"customer_id\":%lld,"
+		                       "\"severity\":\"critical\",\"summary\":\"gateway down\","
+		                       "\"starts_at\":\"%s\"}",
+		                       h_request_id(), (long long)cust, start);
+		ids[i] = h_jint(r, "ticket_id");
 		json_object_put(r);
 		h_set_time(e);
-		json_object_put(call_ok(monitor, "ALERT",
-		                        "{\"request_id\":\"%s\",\"action\":\"resolve\","
-		                        "\"dedup_key\":\"fp-flap\",\"customer_id\":%lld,"
-		                        "\"ends_at\":\"%s\"}",
-		                        h_request_id(), (long long)cust, end));
+		json_object_put(h_okf(monitor, "ALERT",
+		                      "{\"request_id\":\"%s\",\"action\":\"resolve\","
+		                      "\"dedup_key\":\"fp-flap\",\"customer_id\":%lld,"
+		                      "\"ends_at\":\"%s\"}",
+		                      h_request_id(), (long long)cust, end));
 	}
 	assert_true(ids[1] != ids[0]);
 	/* Until a cause is recorded, monitoring's outage extends nothing. */
 	json_object *w = warranty(k, "2027-06-02");
-	assert_int_equal(jint(w, "extension_days"), 3);
+	assert_int_equal(h_jint(w, "extension_days"), 3);
 	json_object_put(w);
 	for (int i = 0; i < 2; i++)
 		json_object_put(
 		    ticket_verb("CLOSE", ids[i], m0 + 3 * HOUR, "\"cause\":\"software_quality\""));
 
 	w = warranty(k, "2027-06-02");
-	assert_int_equal(jint(w, "extension_days"), 4);
-	assert_string_equal(jstr(w, "current_end_date"), "2028-06-05");
-	json_object *ext = jget(w, "extensions");
+	assert_int_equal(h_jint(w, "extension_days"), 4);
+	assert_string_equal(h_jstr(w, "current_end_date"), "2028-06-05");
+	json_object *ext = h_jget(w, "extensions");
 	assert_int_equal(json_object_array_length(ext), 4);
 	json_object *l0 = extension(w, 0), *l1 = extension(w, 1), *l2 = extension(w, 2),
 	            *l3 = extension(w, 3);
-	assert_int_equal(jint(l0, "ticket_id"), a);
+	assert_int_equal(h_jint(l0, "ticket_id"), a);
 	assert_hours(l0, 10.0);
-	assert_int_equal(jint(l0, "days"), 1);
-	assert_int_equal(jint(l1, "ticket_id"), a);
-	assert_string_equal(jstr(l1, "outage_start"), "2027-04-05T00:00:00Z");
+	assert_int_equal(h_jint(l0, "days"), 1);
+	assert_int_equal(h_jint(l1, "ticket_id"), a);
+	assert_string_equal(h_jstr(l1, "outage_start"), "2027-04-05T00:00:00Z");
 	assert_hours(l1, 12.0);
-	assert_int_equal(jint(l1, "days"), 1);
-	assert_int_equal(jint(l2, "ticket_id"), b);
+	assert_int_equal(h_jint(l1, "days"), 1);
+	assert_int_equal(h_jint(l2, "ticket_id"), b);
 	assert_hours(l2, 7.0); /* the 10-minute gap counts: a flapping service is down */
-	assert_int_equal(jint(l2, "days"), 1);
-	assert_int_equal(jint(l3, "ticket_id"), ids[0]);
-	assert_int_equal(json_object_array_length(jget(l3, "tickets")), 2);
+	assert_int_equal(h_jint(l2, "days"), 1);
+	assert_int_equal(h_jint(l3, "ticket_id"), ids[0]);
+	assert_int_equal(json_object_array_length(h_jget(l3, "tickets")), 2);
 	assert_hours(l3, 2.0);
-	assert_int_equal(jint(l3, "days"), 1);
+	assert_int_equal(h_jint(l3, "days"), 1);
 	json_object_put(w);
 	char sql[128];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outages WHERE ticket_id = %lld",
@@ -688,34 +625,34 @@ static void alert_flap_is_one_outage(void **state)
 	    {"trigger", "starts_at", "2027-06-10T00:40:00Z"},
 	    {"resolve", "ends_at", "2027-06-10T01:00:00Z"},
 	};
-	int64_t at[] = {utc(2027, 6, 10, 0, 0), utc(2027, 6, 10, 0, 30), utc(2027, 6, 10, 0, 40),
-	                utc(2027, 6, 10, 1, 0)};
+	int64_t at[] = {h_utc(2027, 6, 10, 0, 0), h_utc(2027, 6, 10, 0, 30),
+	                h_utc(2027, 6, 10, 0, 40), h_utc(2027, 6, 10, 1, 0)};
 	for (size_t i = 0; i < 4; i++) {
 		h_set_time(at[i]);
 		bool trigger = strcmp(steps[i][0], "trigger") == 0;
 		json_object_put(
-		    call_ok(monitor, "ALERT",
-		            "{\"request_id\":\"%s\",\"action\":\"%s\","
-		            "\"dedup_key\":\"fp-quick\",\"customer_id\":%lld,%s\"%s\":\"%s\"}",
-		            h_request_id(), steps[i][0], (long long)cust,
-		            trigger ? "\"severity\":\"critical\",\"summary\":\"vpn down\"," : "",
-		            steps[i][1], steps[i][2]));
+		    h_okf(monitor, "ALERT",
+		          "{\"request_id\":\"%s\",\"action\":\"%s\","
+		          "\"dedup_key\":\"fp-quick\",\"customer_id\":%lld,%s\"%s\":\"%s\"}",
+		          h_request_id(), steps[i][0], (long long)cust,
+		          trigger ? "\"severity\":\"critical\",\"summary\":\"vpn down\"," : "",
+		          steps[i][1], steps[i][2]));
 	}
 	PGresult *res = PQexec(h_db(), "SELECT id FROM tickets WHERE dedup_key = 'fp-quick'");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	for (int i = 0; i < PQntuples(res); i++)
 		json_object_put(ticket_verb("CLOSE", strtoll(PQgetvalue(res, i, 0), NULL, 10),
-		                            utc(2027, 6, 10, 2, 0),
+		                            h_utc(2027, 6, 10, 2, 0),
 		                            "\"cause\":\"software_quality\""));
 	PQclear(res);
 	json_object *w = warranty(k, "2027-06-10");
-	assert_int_equal(json_object_array_length(jget(w, "extensions")), 1);
+	assert_int_equal(json_object_array_length(h_jget(w, "extensions")), 1);
 	json_object *line = extension(w, 0);
-	assert_string_equal(jstr(line, "outage_start"), "2027-06-10T00:00:00Z");
-	assert_string_equal(jstr(line, "outage_end"), "2027-06-10T01:00:00Z");
+	assert_string_equal(h_jstr(line, "outage_start"), "2027-06-10T00:00:00Z");
+	assert_string_equal(h_jstr(line, "outage_end"), "2027-06-10T01:00:00Z");
 	assert_hours(line, 1.0);
-	assert_int_equal(jint(line, "days"), 1);
-	assert_int_equal(jint(w, "extension_days"), 1);
+	assert_int_equal(h_jint(line, "days"), 1);
+	assert_int_equal(h_jint(w, "extension_days"), 1);
 	json_object_put(w);
 }
 
@@ -726,31 +663,31 @@ static void corrected_cause(void **state)
 	(void)state;
 	int64_t cust = add_customer("Corrections Inc", "Asia/Shanghai");
 	int64_t k = add_contract(cust, "2026-06-01", 24);
-	int64_t t0 = utc(2027, 3, 20, 1, 0);
+	int64_t t0 = h_utc(2027, 3, 20, 1, 0);
 	int64_t id = report_outage(cust, "scanner offline", t0);
 	restore(id, t0 + 30 * HOUR, "software_quality");
 	json_object *w = warranty(k, "2027-03-22");
-	assert_int_equal(jint(w, "extension_days"), 2);
+	assert_int_equal(h_jint(w, "extension_days"), 2);
 	json_object_put(w);
 
 	json_object *a = ticket_verb("SET_CAUSE", id, t0 + 40 * HOUR,
 	                             "\"cause\":\"customer\",\"reason\":\"site power work\"");
-	assert_string_equal(jstr(a, "previous_cause"), "software_quality");
+	assert_string_equal(h_jstr(a, "previous_cause"), "software_quality");
 	assert_true(jbool(a, "warranty_revised"));
 	json_object_put(a);
 	w = warranty(k, "2027-03-22");
-	assert_int_equal(jint(w, "extension_days"), 0);
-	assert_string_equal(jstr(w, "current_end_date"), "2028-06-01");
-	assert_int_equal(json_object_array_length(jget(w, "extensions")), 2);
+	assert_int_equal(h_jint(w, "extension_days"), 0);
+	assert_string_equal(h_jstr(w, "current_end_date"), "2028-06-01");
+	assert_int_equal(json_object_array_length(h_jget(w, "extensions")), 2);
 	json_object *old = extension(w, 0), *now = extension(w, 1);
 	assert_true(jbool(old, "revised"));
-	assert_int_equal(jint(old, "days"), 2);
-	assert_string_equal(jstr(old, "cause"), "software_quality");
-	assert_string_equal(jstr(old, "revision_reason"), "site power work");
-	assert_string_equal(jstr(old, "revised_at"), "2027-03-21T17:00:00Z");
+	assert_int_equal(h_jint(old, "days"), 2);
+	assert_string_equal(h_jstr(old, "cause"), "software_quality");
+	assert_string_equal(h_jstr(old, "revision_reason"), "site power work");
+	assert_string_equal(h_jstr(old, "revised_at"), "2027-03-21T17:00:00Z");
 	assert_false(jbool(now, "revised"));
-	assert_int_equal(jint(now, "days"), 0);
-	assert_string_equal(jstr(now, "cause"), "customer");
+	assert_int_equal(h_jint(now, "days"), 0);
+	assert_string_equal(h_jstr(now, "cause"), "customer");
 	json_object_put(w);
 
 	/* Back to a vendor cause: revised again; one vendor cause for the
@@ -764,14 +701,14 @@ static void corrected_cause(void **state)
 	assert_false(jbool(a, "warranty_revised"));
 	json_object_put(a);
 	w = warranty(k, "2027-03-22");
-	assert_int_equal(jint(w, "extension_days"), 2);
-	json_object *ext = jget(w, "extensions");
+	assert_int_equal(h_jint(w, "extension_days"), 2);
+	json_object *ext = h_jget(w, "extensions");
 	assert_int_equal(json_object_array_length(ext), 4);
 	int revised = 0;
 	for (size_t i = 0; i < 4; i++)
 		revised += jbool(json_object_array_get_idx(ext, i), "revised");
 	assert_int_equal(revised, 3);
-	assert_string_equal(jstr(extension(w, 3), "cause"), "software_quality");
+	assert_string_equal(h_jstr(extension(w, 3), "cause"), "software_quality");
 	json_object_put(w);
 	char sql[160];
 	snprintf(sql, sizeof(sql),
@@ -780,20 +717,20 @@ static void corrected_cause(void **state)
 	assert_int_equal(h_sql_int(sql), 3);
 	/* A reopened ticket's cause is its latest outage's: correcting it
 	 * revises that outage and leaves the earlier one as it was. */
-	int64_t r0 = utc(2027, 4, 10, 0, 0);
+	int64_t r0 = h_utc(2027, 4, 10, 0, 0);
 	int64_t twice = report_outage(cust, "printer spooler down", r0);
 	restore(twice, r0 + 6 * HOUR, "software_quality");
 	json_object_put(ticket_verb("REOPEN", twice, r0 + 48 * HOUR, "\"reason\":\"down again\""));
 	restore(twice, r0 + 54 * HOUR, "software_quality");
 	w = warranty(k, "2027-04-12");
-	assert_int_equal(jint(w, "extension_days"), 4);
+	assert_int_equal(h_jint(w, "extension_days"), 4);
 	json_object_put(w);
 	a = ticket_verb("SET_CAUSE", twice, r0 + 55 * HOUR,
 	                "\"cause\":\"customer\",\"reason\":\"unplugged by staff\"");
 	assert_true(jbool(a, "warranty_revised"));
 	json_object_put(a);
 	w = warranty(k, "2027-04-12");
-	assert_int_equal(jint(w, "extension_days"), 3);
+	assert_int_equal(h_jint(w, "extension_days"), 3);
 	json_object_put(w);
 	snprintf(sql, sizeof(sql),
 	         "SELECT count(*) FROM outages WHERE ticket_id = %lld AND ((outage_no = 1 AND"
@@ -816,7 +753,7 @@ static void charges_by_type(void **state)
 	(void)state;
 	int64_t cust = add_customer("Training Academy", "Asia/Shanghai");
 	(void)add_contract(cust, "2026-06-01", 24);
-	int64_t when = utc(2027, 7, 1, 2, 0);
+	int64_t when = h_utc(2027, 7, 1, 2, 0);
 	json_object *c = charge_of(report_type(cust, "consulting", when));
 	assert_false(jbool(c, "billable")); /* technical advice is free */
 	json_object_put(c);
@@ -832,26 +769,26 @@ static void feedback(void **state)
 	(void)state;
 	int64_t cust = add_customer("Feedback Farm", "Asia/Shanghai");
 	int64_t k = add_contract(cust, "2026-06-01", 24);
-	int64_t t0 = utc(2027, 8, 1, 1, 0);
+	int64_t t0 = h_utc(2027, 8, 1, 1, 0);
 	int64_t id = report_outage(cust, "irrigation stopped", t0);
-	call_err(admin, "FEEDBACK", "INVALID_TRANSITION",
-	         "{\"request_id\":\"fb-early\",\"ticket_id\":%lld,\"score\":4}", (long long)id);
+	h_errf(admin, "FEEDBACK", "INVALID_TRANSITION",
+	       "{\"request_id\":\"fb-early\",\"ticket_id\":%lld,\"score\":4}", (long long)id);
 	restore(id, t0 + 2 * HOUR, "software_quality");
 	/* A task of this customer (the S7 notice here) is closed by the call. */
 	json_object *a =
-	    call_ok(admin, "CONTRACT_UPDATE",
-	            "{\"contract_id\":%lld,\"hotline_contact\":\"400-1\"}", (long long)k);
-	int64_t task = jint(a, "task_id");
+	    h_okf(admin, "CONTRACT_UPDATE", "{\"contract_id\":%lld,\"hotline_contact\":\"400-1\"}",
+	          (long long)k);
+	int64_t task = h_jint(a, "task_id");
 	json_object_put(a);
-	call_err(admin, "FEEDBACK", "NOT_FOUND",
-	         "{\"request_id\":\"fb-task\",\"ticket_id\":%lld,\"score\":4,\"task_id\":999999}",
-	         (long long)id);
-	call_err(admin, "FEEDBACK", "NOT_FOUND",
-	         "{\"request_id\":\"fb-none\",\"ticket_id\":999999,\"score\":4}");
-	call_err(engineer2, "FEEDBACK", "FORBIDDEN", /* team south, ticket of north */
-	         "{\"request_id\":\"fb-team\",\"ticket_id\":%lld,\"score\":4}", (long long)id);
-	call_err(admin, "FEEDBACK", "INVALID_FIELD",
-	         "{\"request_id\":\"fb-6\",\"ticket_id\":%lld,\"score\":6}", (long long)id);
+	h_errf(admin, "FEEDBACK", "NOT_FOUND",
+	       "{\"request_id\":\"fb-task\",\"ticket_id\":%lld,\"score\":4,\"task_id\":999999}",
+	       (long long)id);
+	h_errf(admin, "FEEDBACK", "NOT_FOUND",
+	       "{\"request_id\":\"fb-none\",\"ticket_id\":999999,\"score\":4}");
+	h_errf(engineer2, "FEEDBACK", "FORBIDDEN", /* team south, ticket of north */
+	       "{\"request_id\":\"fb-team\",\"ticket_id\":%lld,\"score\":4}", (long long)id);
+	h_errf(admin, "FEEDBACK", "INVALID_FIELD",
+	       "{\"request_id\":\"fb-6\",\"ticket_id\":%lld,\"score\":6}", (long long)id);
 	h_set_time(t0 + 48 * HOUR);
 	char body[256];
 	snprintf(body, sizeof(body),
@@ -859,11 +796,11 @@ static void feedback(void **state)
 	         "\"comment\":\"fast, but nobody called back\",\"task_id\":%lld}",
 	         (long long)id, (long long)task);
 	a = h_ok(hotline, "FEEDBACK", body);
-	assert_int_equal(jint(a, "score"), 4);
-	assert_string_equal(jstr(a, "recorded_at"), "2027-08-03T01:00:00Z");
+	assert_int_equal(h_jint(a, "score"), 4);
+	assert_string_equal(h_jstr(a, "recorded_at"), "2027-08-03T01:00:00Z");
 	json_object_put(a);
 	a = h_ok(hotline, "FEEDBACK", body); /* a replay: the first answer */
-	assert_string_equal(jstr(a, "recorded_at"), "2027-08-03T01:00:00Z");
+	assert_string_equal(h_jstr(a, "recorded_at"), "2027-08-03T01:00:00Z");
 	json_object_put(a);
 	char sql[160];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM feedback WHERE ticket_id = %lld",
@@ -872,13 +809,13 @@ static void feedback(void **state)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE id = %lld AND status = 'done'",
 	         (long long)task);
 	assert_int_equal(h_sql_int(sql), 1);
-	a = call_ok(hotline, "SHOW", "{\"ticket_id\":%lld}", (long long)id);
-	json_object *hist = jget(jget(a, "ticket"), "history");
+	a = h_okf(hotline, "SHOW", "{\"ticket_id\":%lld}", (long long)id);
+	json_object *hist = h_jget(h_jget(a, "ticket"), "history");
 	int scored = 0;
 	for (size_t i = 0; i < json_object_array_length(hist); i++) {
 		json_object *e = json_object_array_get_idx(hist, i), *v = NULL;
 		if (json_object_object_get_ex(e, "score", &v)) {
-			assert_string_equal(jstr(e, "kind"), "note");
+			assert_string_equal(h_jstr(e, "kind"), "note");
 			assert_int_equal(json_object_get_int(v), 4);
 			scored++;
 		}
@@ -900,7 +837,7 @@ static int setup(void **state)
 {
 	(void)state;
 	h_init();
-	h_set_time(utc(2027, 1, 4, 0, 0));
+	h_set_time(h_utc(2027, 1, 4, 0, 0));
 	h_slad_start(NULL, h_fake_time_env());
 	hotline = h_must_connect("hotline");
 	admin = h_must_connect("admin");

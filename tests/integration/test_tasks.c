@@ -28,39 +28,14 @@
 
 static struct slac_client *admin, *hotline, *engineer, *engineer2;
 
-static json_object *call_ok(struct slac_client *c, const char *verb, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static json_object *call_ok(struct slac_client *c, const char *verb, const char *fmt, ...)
-{
-	char body[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	return h_ok(c, verb, body);
-}
-
-static void call_err(struct slac_client *c, const char *verb, const char *code, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
-static void call_err(struct slac_client *c, const char *verb, const char *code, const char *fmt,
-                     ...)
-{
-	char body[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	h_err(c, verb, body, code);
-}
-
 static int64_t add_customer(const char *name, const char *more)
 {
-	json_object *a = call_ok(admin, "CUSTOMER_ADD",
-	                         "{\"request_id\":\"%s\",\"name\":\"%s\",\"phone\":\"+86 10 %u\","
-	                         "\"team\":\"north\",\"region\":\"east\","
-	                         "\"tracking_agent\":\"engineer\"%s%s}",
-	                         h_request_id(), name, (unsigned)strlen(name) * 7919u,
-	                         more ? "," : "", more ? more : "");
+	json_object *a = h_okf(admin, "CUSTOMER_ADD",
+	                       "{\"request_id\":\"%s\",\"name\":\"%s\",\"phone\":\"+86 10 %u\","
+	                       "\"team\":\"north\",\"region\":\"east\","
+	                       "\"tracking_agent\":\"engineer\"%s%s}",
+	                       h_request_id(), name, (unsigned)strlen(name) * 7919u,
+	                       more ? "," : "", more ? more : "");
 	int64_t id = h_jint(a, "customer_id");
 	json_object_put(a);
 	return id;
@@ -72,8 +47,8 @@ static int64_t add_customer(const char *name, const char *more)
 static json_object *tasks_of(int64_t customer, const char *kind, size_t want)
 {
 	for (int round = 0; round < 100; round++) {
-		json_object *a = call_ok(admin, "TASKS", "{\"customer_id\":%lld,\"kind\":\"%s\"}",
-		                         (long long)customer, kind);
+		json_object *a = h_okf(admin, "TASKS", "{\"customer_id\":%lld,\"kind\":\"%s\"}",
+		                       (long long)customer, kind);
 		if (json_object_array_length(h_jget(a, "tasks")) == want)
 			return a;
 		json_object_put(a);
@@ -159,7 +134,7 @@ static void archive_reminder_lapse_and_completion(void **state)
 	assert_string_equal(pushes_of(&lead, id, 0), "");
 
 	/* It closes itself; nobody ticks it off by hand. */
-	call_err(engineer, "TASK_DONE", "INVALID_TRANSITION", "{\"task_id\":%lld}", (long long)id);
+	h_errf(engineer, "TASK_DONE", "INVALID_TRANSITION", "{\"task_id\":%lld}", (long long)id);
 
 	h_set_time(t0 + 2 * DAY - 1);
 	assert_string_equal(pushes_of(&owner, id, 1), "archive reminder");
@@ -184,16 +159,16 @@ static void archive_reminder_lapse_and_completion(void **state)
 
 	/* Completed late, it is done all the same. */
 	h_set_time(t0 + 3 * DAY);
-	json_object_put(call_ok(admin, "CUSTOMER_UPDATE",
-	                        "{\"customer_id\":%lld,\"address\":\"9 Mill Lane\","
-	                        "\"maintenance_cycle_months\":6,"
-	                        "\"next_maintenance_date\":\"2027-06-01\","
-	                        "\"wanted_service\":\"inspections\"}",
-	                        (long long)cust));
-	json_object_put(call_ok(admin, "EQUIPMENT_ADD",
-	                        "{\"request_id\":\"%s\",\"equipment_no\":\"AW-1\","
-	                        "\"customer_id\":%lld,\"model\":\"Pump\"}",
-	                        h_request_id(), (long long)cust));
+	json_object_put(h_okf(admin, "CUSTOMER_UPDATE",
+	                      "{\"customer_id\":%lld,\"address\":\"9 Mill Lane\","
+	                      "\"maintenance_cycle_months\":6,"
+	                      "\"next_maintenance_date\":\"2027-06-01\","
+	                      "\"wanted_service\":\"inspections\"}",
+	                      (long long)cust));
+	json_object_put(h_okf(admin, "EQUIPMENT_ADD",
+	                      "{\"request_id\":\"%s\",\"equipment_no\":\"AW-1\","
+	                      "\"customer_id\":%lld,\"model\":\"Pump\"}",
+	                      h_request_id(), (long long)cust));
 	a = tasks_of(cust, "archive", 1);
 	assert_string_equal(h_jstr(task_at(a, 0), "status"), "done");
 	assert_string_equal(h_jstr(task_at(a, 0), "done_at"), "2027-01-07T02:00:00Z");
@@ -214,13 +189,13 @@ static void provisional_archive(void **state)
 	(void)state;
 	int64_t t0 = h_utc(2027, 1, 10, 19, 0); /* 03:00 in Shanghai */
 	h_set_time(t0);
-	json_object *a = call_ok(hotline, "REPORT",
-	                         "{\"request_id\":\"%s\",\"customer_name\":\"Night Caller\","
-	                         "\"customer_phone\":\"+86 139 0000 7777\","
-	                         "\"contact_name\":\"Night Caller\","
-	                         "\"contact_phone\":\"+86 139 0000 7777\","
-	                         "\"symptoms\":\"pump station alarm\"}",
-	                         h_request_id());
+	json_object *a = h_okf(hotline, "REPORT",
+	                       "{\"request_id\":\"%s\",\"customer_name\":\"Night Caller\","
+	                       "\"customer_phone\":\"+86 139 0000 7777\","
+	                       "\"contact_name\":\"Night Caller\","
+	                       "\"contact_phone\":\"+86 139 0000 7777\","
+	                       "\"symptoms\":\"pump station alarm\"}",
+	                       h_request_id());
 	assert_true(json_object_get_boolean(h_jget(a, "provisional_customer")));
 	int64_t cust = h_jint(a, "customer_id");
 	json_object_put(a);
@@ -253,20 +228,19 @@ static void satisfaction_calls(void **state)
 	int64_t ids[2];
 	for (int i = 0; i < 2; i++) {
 		h_set_time(t0 + i * HOUR);
-		json_object *a =
-		    call_ok(hotline, "REPORT",
-		            "{\"request_id\":\"%s\",\"customer_id\":%lld,"
-		            "\"symptoms\":\"meter %d offline\",\"contact_name\":\"Wang "
-		            "Fang\",\"contact_phone\":\"138\",\"level\":2}",
-		            h_request_id(), (long long)cust, i);
+		json_object *a = h_okf(hotline, "REPORT",
+		                       "{\"request_id\":\"%s\",\"customer_id\":%lld,"
+		                       "\"symptoms\":\"meter %d offline\",\"contact_name\":\"Wang "
+		                       "Fang\",\"contact_phone\":\"138\",\"level\":2}",
+		                       h_request_id(), (long long)cust, i);
 		ids[i] = h_jint(a, "ticket_id");
 		json_object_put(a);
 	}
 	h_set_time(t0 + 3 * HOUR);
 	for (int i = 0; i < 2; i++)
-		json_object_put(call_ok(engineer, "RESTORE",
-		                        "{\"ticket_id\":%lld,\"cause\":\"software_quality\"}",
-		                        (long long)ids[i]));
+		json_object_put(h_okf(engineer, "RESTORE",
+		                      "{\"ticket_id\":%lld,\"cause\":\"software_quality\"}",
+		                      (long long)ids[i]));
 	json_object *a = tasks_of(cust, "satisfaction_call", 2);
 	int64_t call[2];
 	for (int i = 0; i < 2; i++) {
@@ -286,16 +260,16 @@ static void satisfaction_calls(void **state)
 
 	/* The first call got through: FEEDBACK with the task closes it. */
 	h_set_time(t0 + DAY);
-	json_object_put(call_ok(hotline, "FEEDBACK",
-	                        "{\"request_id\":\"%s\",\"ticket_id\":%lld,\"score\":5,"
-	                        "\"task_id\":%lld}",
-	                        h_request_id(), (long long)ids[0], (long long)call[0]));
+	json_object_put(h_okf(hotline, "FEEDBACK",
+	                      "{\"request_id\":\"%s\",\"ticket_id\":%lld,\"score\":5,"
+	                      "\"task_id\":%lld}",
+	                      h_request_id(), (long long)ids[0], (long long)call[0]));
 	/* The second did not: the owner says so. */
-	call_err(engineer2, "TASK_DONE", "FORBIDDEN", "{\"task_id\":%lld}", (long long)call[1]);
-	call_err(engineer, "TASK_DONE", "NOT_FOUND", "{\"task_id\":999999}");
-	call_err(engineer, "TASK_DONE", "MISSING_FIELD", "{\"note\":\"x\"}");
-	a = call_ok(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"no answer, twice\"}",
-	            (long long)call[1]);
+	h_errf(engineer2, "TASK_DONE", "FORBIDDEN", "{\"task_id\":%lld}", (long long)call[1]);
+	h_errf(engineer, "TASK_DONE", "NOT_FOUND", "{\"task_id\":999999}");
+	h_errf(engineer, "TASK_DONE", "MISSING_FIELD", "{\"note\":\"x\"}");
+	a = h_okf(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"no answer, twice\"}",
+	          (long long)call[1]);
 	assert_string_equal(h_jstr(a, "effect"), "done");
 	json_object *tk = h_jget(a, "task");
 	assert_string_equal(h_jstr(tk, "status"), "done");
@@ -304,8 +278,8 @@ static void satisfaction_calls(void **state)
 	assert_string_equal(h_jstr(tk, "done_at"), "2027-01-15T01:00:00Z");
 	json_object_put(a);
 	h_set_time(t0 + DAY + HOUR);
-	a = call_ok(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"again\"}",
-	            (long long)call[1]);
+	a = h_okf(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"again\"}",
+	          (long long)call[1]);
 	assert_string_equal(h_jstr(a, "effect"), "unchanged");
 	assert_string_equal(h_jstr(h_jget(a, "task"), "note"), "no answer, twice");
 	json_object_put(a);
@@ -314,7 +288,7 @@ static void satisfaction_calls(void **state)
 	h_set_time(t0 + 3 * DAY);
 	assert_string_equal(pushes_of(&owner, call[0], 1), "satisfaction_call reminder");
 	assert_string_equal(pushes_of(&owner, call[1], 1), "satisfaction_call reminder");
-	a = call_ok(admin, "TASKS", "{\"customer_id\":%lld,\"status\":\"done\"}", (long long)cust);
+	a = h_okf(admin, "TASKS", "{\"customer_id\":%lld,\"status\":\"done\"}", (long long)cust);
 	assert_int_equal(json_object_array_length(h_jget(a, "tasks")), 2);
 	json_object_put(a);
 	slac_client_free(owner.c);
@@ -331,10 +305,10 @@ static void quarterly_inspections(void **state)
 	pushes_subscribe(&owner, "engineer", 0, PUSHES_TASKS | PUSHES_DRAIN);
 	int64_t cust = add_customer("Quarterly Co", NULL);
 	json_object *a =
-	    call_ok(admin, "CONTRACT_ADD",
-	            "{\"request_id\":\"%s\",\"customer_id\":%lld,\"accepted_date\":\"2026-12-15\","
-	            "\"free_months\":12}",
-	            h_request_id(), (long long)cust);
+	    h_okf(admin, "CONTRACT_ADD",
+	          "{\"request_id\":\"%s\",\"customer_id\":%lld,\"accepted_date\":\"2026-12-15\","
+	          "\"free_months\":12}",
+	          h_request_id(), (long long)cust);
 	int64_t k = h_jint(a, "contract_id");
 	json_object_put(a);
 	a = tasks_of(cust, "inspection", 4);
@@ -348,9 +322,9 @@ static void quarterly_inspections(void **state)
 	json_object_put(a);
 
 	/* Accepted two weeks earlier: the quarters move. */
-	json_object_put(call_ok(admin, "CONTRACT_UPDATE",
-	                        "{\"contract_id\":%lld,\"accepted_date\":\"2026-12-01\"}",
-	                        (long long)k));
+	json_object_put(h_okf(admin, "CONTRACT_UPDATE",
+	                      "{\"contract_id\":%lld,\"accepted_date\":\"2026-12-01\"}",
+	                      (long long)k));
 	static const char *const moved[4] = {"2027-02-28", "2027-05-31", "2027-08-31",
 	                                     "2027-11-30"};
 	for (int round = 0;; round++) {
@@ -370,15 +344,15 @@ static void quarterly_inspections(void **state)
 	assert_string_equal(pushes_of(&owner, first, 0), "");
 	h_set_time(h_utc(2027, 2, 20, 16, 0));
 	assert_string_equal(pushes_of(&owner, first, 1), "inspection reminder");
-	a = call_ok(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"all four pumps fine\"}",
-	            (long long)first);
+	a = h_okf(engineer, "TASK_DONE", "{\"task_id\":%lld,\"note\":\"all four pumps fine\"}",
+	          (long long)first);
 	assert_string_equal(h_jstr(h_jget(a, "task"), "status"), "done");
 	json_object_put(a);
 
 	/* Six months: the done visit stays, the second is still planned, the
 	 * rest are gone. */
-	json_object_put(call_ok(admin, "CONTRACT_UPDATE",
-	                        "{\"contract_id\":%lld,\"free_months\":6}", (long long)k));
+	json_object_put(h_okf(admin, "CONTRACT_UPDATE", "{\"contract_id\":%lld,\"free_months\":6}",
+	                      (long long)k));
 	a = tasks_of(cust, "inspection", 2);
 	assert_string_equal(h_jstr(task_at(a, 0), "status"), "done");
 	assert_string_equal(h_jstr(task_at(a, 1), "due_date"), "2027-05-31");
@@ -403,9 +377,9 @@ static void maintenance_and_downtime(void **state)
 	assert_string_equal(h_jstr(task_at(a, 0), "due_date"), "2027-03-10");
 	assert_string_equal(h_jstr(task_at(a, 0), "remind_at"), "2027-03-02T16:00:00Z");
 	json_object_put(a);
-	a = call_ok(engineer, "TASK_DONE", "{\"task_id\":%lld}", (long long)id);
+	a = h_okf(engineer, "TASK_DONE", "{\"task_id\":%lld}", (long long)id);
 	json_object_put(a);
-	a = call_ok(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
+	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
 	assert_string_equal(h_jstr(h_jget(a, "customer"), "next_maintenance_date"), "2027-09-10");
 	json_object_put(a);
 	a = tasks_of(cust, "maintenance", 2);
@@ -442,16 +416,16 @@ static void maintenance_and_downtime(void **state)
 static void listing(void **state)
 {
 	(void)state;
-	json_object *a = call_ok(admin, "TASKS", "{\"limit\":2}");
+	json_object *a = h_okf(admin, "TASKS", "{\"limit\":2}");
 	json_object *tasks = h_jget(a, "tasks");
 	assert_int_equal(json_object_array_length(tasks), 2);
 	int64_t second = h_jint(json_object_array_get_idx(tasks, 1), "task_id");
 	assert_int_equal(h_jint(a, "next_after_id"), second);
 	json_object_put(a);
-	a = call_ok(admin, "TASKS", "{\"limit\":2,\"after_id\":%lld}", (long long)second);
+	a = h_okf(admin, "TASKS", "{\"limit\":2,\"after_id\":%lld}", (long long)second);
 	assert_true(h_jint(json_object_array_get_idx(h_jget(a, "tasks"), 0), "task_id") > second);
 	json_object_put(a);
-	a = call_ok(admin, "TASKS", "{\"status\":\"lapsed\",\"kind\":\"archive\"}");
+	a = h_okf(admin, "TASKS", "{\"status\":\"lapsed\",\"kind\":\"archive\"}");
 	tasks = h_jget(a, "tasks");
 	assert_true(json_object_array_length(tasks) >= 1);
 	for (size_t i = 0; i < json_object_array_length(tasks); i++) {
@@ -460,16 +434,16 @@ static void listing(void **state)
 		assert_string_equal(h_jstr(json_object_array_get_idx(tasks, i), "kind"), "archive");
 	}
 	json_object_put(a);
-	a = call_ok(admin, "TASKS", "{\"due_before\":\"2027-01-01T00:00:00Z\"}");
+	a = h_okf(admin, "TASKS", "{\"due_before\":\"2027-01-01T00:00:00Z\"}");
 	assert_int_equal(json_object_array_length(h_jget(a, "tasks")), 0);
 	assert_null(h_jget(a, "next_after_id"));
 	json_object_put(a);
-	call_err(admin, "TASKS", "INVALID_FIELD", "{\"kind\":\"picnic\"}");
-	call_err(admin, "TASKS", "INVALID_FIELD", "{\"status\":\"maybe\"}");
-	call_err(admin, "TASKS", "INVALID_FIELD", "{\"limit\":0}");
-	call_err(admin, "TASKS", "NOT_FOUND", "{\"customer_id\":999999}");
-	call_err(engineer, "TASKS", "FORBIDDEN", "{}");
-	call_err(hotline, "TASK_DONE", "FORBIDDEN", "{\"task_id\":1}");
+	h_errf(admin, "TASKS", "INVALID_FIELD", "{\"kind\":\"picnic\"}");
+	h_errf(admin, "TASKS", "INVALID_FIELD", "{\"status\":\"maybe\"}");
+	h_errf(admin, "TASKS", "INVALID_FIELD", "{\"limit\":0}");
+	h_errf(admin, "TASKS", "NOT_FOUND", "{\"customer_id\":999999}");
+	h_errf(engineer, "TASKS", "FORBIDDEN", "{}");
+	h_errf(hotline, "TASK_DONE", "FORBIDDEN", "{\"task_id\":1}");
 }
 
 static int setup(void **state)
