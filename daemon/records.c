@@ -196,25 +196,29 @@ struct contract_in {
 	struct sla_warranty_terms terms;
 };
 
-/* A contract's terms (slad_contract_terms()) in zone tz.  0 or -1. */
-static int terms_parse(const json_object *t, struct sla_tz tz, struct contract_in *out)
+int records_contract_terms(const json_object *t, struct sla_tz tz, struct sla_warranty_terms *out)
 {
 	struct sla_date accepted;
 	const char *date = util_jstr(t, "accepted_date");
 	if (date == NULL || sla_date_parse(date, &accepted) != 0)
 		return -1;
-	sla_warranty_terms_init(&out->terms, accepted, (int)util_jint(t, "free_months", 0));
-	out->terms.tz = tz;
+	sla_warranty_terms_init(out, accepted, (int)util_jint(t, "free_months", 0));
+	out->tz = tz;
 	const char *rounding = util_jstr(t, "rounding");
-	if (rounding != NULL && sla_warranty_rounding_parse(rounding, &out->terms.rounding) != 0)
+	if (rounding != NULL && sla_warranty_rounding_parse(rounding, &out->rounding) != 0)
+		return -1;
+	return 0;
+}
+
+static int terms_parse(const json_object *t, struct sla_tz tz, struct contract_in *out)
+{
+	if (records_contract_terms(t, tz, &out->terms) != 0)
 		return -1;
 	out->id = util_jint(t, "contract_id", 0);
 	return 0;
 }
 
-/* The customer's zone.  One the tz database no longer knows (it was
- * checked when stored) falls back to the default, logged. */
-static struct sla_tz zone_of(const char *name)
+struct sla_tz records_zone_of(const char *name)
 {
 	const struct tzdb_zone *z = name ? tzdb_zone_get(name) : NULL;
 	if (z == NULL) {
@@ -428,7 +432,7 @@ static int ticket_view_parse(const json_object *ticket, sla_time now, struct tic
 	json_object *w = NULL, *contracts = NULL;
 	if (!json_object_object_get_ex(ticket, "warranty", &w) || w == NULL)
 		return 1;
-	v->tz = zone_of(util_jstr(w, "timezone"));
+	v->tz = records_zone_of(util_jstr(w, "timezone"));
 	v->fault_at = util_jint(w, "fault_at", now);
 	json_object_object_get_ex(w, "contracts", &contracts);
 	size_t n = contracts ? json_object_array_length(contracts) : 0;
@@ -814,7 +818,7 @@ static void customer_shown(struct rec_op *op, json_object *doc)
 		return;
 	}
 	size_t n = outages_state(&all, INT64_MAX, cur);
-	struct sla_tz tz = zone_of(util_jstr(doc, "timezone"));
+	struct sla_tz tz = records_zone_of(util_jstr(doc, "timezone"));
 	json_object *contracts = NULL;
 	json_object_object_get_ex(doc, "contracts", &contracts);
 	for (size_t i = 0; contracts && i < json_object_array_length(contracts); i++)
@@ -865,7 +869,7 @@ static bool rounding_asked(struct rec_op *op, const char *dflt, const char **out
 static void contract_inputs_read(struct rec_op *op, json_object *doc)
 {
 	const json_object *b = op->req->msg.body;
-	struct sla_tz tz = zone_of(util_jstr(doc, "timezone"));
+	struct sla_tz tz = records_zone_of(util_jstr(doc, "timezone"));
 	json_object *terms = json_object_new_object();
 	json_object_object_add(terms, "accepted_date",
 	                       util_jstr_or_null(util_jstr(b, "accepted_date")));
@@ -945,7 +949,7 @@ static void contract_add(struct rec_op *op)
 /* CONTRACT_UPDATE committed: the end its ledger now gives. */
 static void contract_updated(struct rec_op *op, json_object *doc)
 {
-	struct sla_tz tz = zone_of(util_jstr(doc, "timezone"));
+	struct sla_tz tz = records_zone_of(util_jstr(doc, "timezone"));
 	json_object *terms = NULL;
 	json_object_object_get_ex(doc, "terms", &terms);
 	json_object *out = json_object_new_object();
@@ -1076,7 +1080,7 @@ static void warranty_read(struct rec_op *op, json_object *doc)
 {
 	const json_object *b = op->req->msg.body;
 	const char *zone = util_jstr(doc, "timezone");
-	struct sla_tz tz = zone_of(zone);
+	struct sla_tz tz = records_zone_of(zone);
 	json_object *terms = NULL;
 	json_object_object_get_ex(doc, "terms", &terms);
 	struct contract_in k;

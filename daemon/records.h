@@ -19,7 +19,9 @@
 
 #include <json-c/json.h>
 
+#include "calendar.h"
 #include "sla_types.h"
+#include "warranty.h"
 
 struct request;
 
@@ -53,5 +55,15 @@ bool records_cause_revises_warranty(const json_object *ticket, const char *cause
  */
 int64_t records_restore_extension_days(const json_object *ticket, const char *cause, sla_time end,
                                        sla_time now);
+
+/*
+ * A customer's zone by its IANA name; one the tz database no longer knows
+ * (it was checked when stored) falls back to the default, logged.
+ */
+struct sla_tz records_zone_of(const char *name);
+
+/* A contract's terms as slad_contract_terms() states them (accepted_date,
+ * free_months, rounding), in zone tz.  0 or -1. */
+int records_contract_terms(const json_object *t, struct sla_tz tz, struct sla_warranty_terms *out);
 
 #endif /* SLAD_RECORDS_H */

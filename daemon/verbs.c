@@ -16,6 +16,7 @@
 #include "session.h"
 #include "store.h"
 #include "admin.h"
+#include "compliance.h"
 #include "push.h"
 #include "records.h"
 #include "tickets.h"
@@ -102,6 +103,7 @@ static const struct {
     {"EQUIPMENT_UPDATE", records_dispatch},
     {"WARRANTY", records_dispatch},
     {"FEEDBACK", records_dispatch},
+    {"COMPLIANCE", compliance_dispatch},
     {"TASKS", records_dispatch},
     {"TASK_DONE", records_dispatch},
 };

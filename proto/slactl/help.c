@@ -81,6 +81,12 @@ void slactl_usage(FILE *out)
 	    "  --timeout SECONDS   connect and answer timeout (default %d)\n"
 	    "  --profile NAME      settings from a section of the profile file\n"
 	    "  --json              print answers as JSON, one object per line\n"
+	    "  --csv               print answers as CSV for spreadsheets (RFC 4180, CRLF):\n"
+	    "                      the answer's list of rows (COMPLIANCE's rows, LIST's\n"
+	    "                      tickets) with a header line, nested objects flattened\n"
+	    "                      into columns (response_met, response_breached, ...),\n"
+	    "                      null as an empty field; the answer's other members\n"
+	    "                      (next_after_id) on stderr.  Any other answer is one row.\n"
 	    "  -v, --verbose       print the settings used and where they came from\n"
 	    "  -h, --help          this help;  --version: slactl's version\n"
 	    "\n"
@@ -129,12 +135,14 @@ void slactl_usage(FILE *out)
 	        "  %-18s stream escalations and tasks live; type `a 1042` to acknowledge\n"
 	        "  %-18s help on a command (same as slactl <command> --help)\n",
 	        "watch", "help [command]");
-	fprintf(out, "\nExamples:\n"
-	             "  slactl --profile alice list --breached true\n"
-	             "  slactl show 1042\n"
-	             "  slactl report --symptoms 'printer offline' --contact-name Li "
-	             "--contact-phone 13800000000 --customer-id 7\n"
-	             "  slactl watch --team north --max-level 2\n");
+	fprintf(out,
+	        "\nExamples:\n"
+	        "  slactl --profile alice list --breached true\n"
+	        "  slactl show 1042\n"
+	        "  slactl report --symptoms 'printer offline' --contact-name Li "
+	        "--contact-phone 13800000000 --customer-id 7\n"
+	        "  slactl watch --team north --max-level 2\n"
+	        "  slactl compliance --customer-id 7 --from-month 2026-03 --csv > march.csv\n");
 }
 
 static void field_line(FILE *out, const struct proto_field *f, bool creating)
@@ -220,7 +228,7 @@ void slactl_command_help(FILE *out, const struct proto_verb *v)
 	if (times)
 		fprintf(out, "TIME values are RFC 3339 (2026-11-27T10:00:00Z) or now, now-15m, "
 		             "now+2h.\n");
-	fprintf(out, "Global options (--host, --cert, --json, ...): slactl --help.\n");
+	fprintf(out, "Global options (--host, --cert, --json, --csv, ...): slactl --help.\n");
 }
 
 void slactl_watch_help(FILE *out)

@@ -79,6 +79,10 @@ static int global_option(struct slactl_conf *conf, char **argv, int argc, int *i
 		conf->json = true;
 		return 1;
 	}
+	if (strcmp(arg, "--csv") == 0) {
+		conf->csv = true;
+		return 1;
+	}
 	if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
 		conf->verbose = true;
 		return 1;
@@ -332,6 +336,9 @@ static int run(struct slactl_conf *conf, struct cmdline *cl, const char *cmd, co
 	struct slac_error err;
 	struct slac_answer ans;
 	int rc;
+	enum slactl_format fmt = conf->csv    ? SLACTL_FORMAT_CSV
+	                         : conf->json ? SLACTL_FORMAT_JSON
+	                                      : SLACTL_FORMAT_TABLE;
 
 	p = slactl_conf_profile(conf);
 	if (!p.cert)
@@ -356,7 +363,8 @@ static int run(struct slactl_conf *conf, struct cmdline *cl, const char *cmd, co
 	}
 	if (strcmp(cl->verb->name, "HELLO") == 0) {
 		/* slac_connect() said HELLO already: show its answer */
-		slactl_print_answer(stdout, slac_session_hello(slac_client_session(c)), conf->json);
+		slactl_print_answer(stdout, stderr, slac_session_hello(slac_client_session(c)),
+		                    fmt);
 		slac_client_free(c);
 		return SLACTL_EXIT_OK;
 	}
@@ -364,7 +372,7 @@ static int run(struct slactl_conf *conf, struct cmdline *cl, const char *cmd, co
 	switch (slac_call(c, cl->verb->name, json_object_object_length(cl->body) ? cl->body : NULL,
 	                  &ans, 0)) {
 	case SLAC_OK:
-		slactl_print_answer(stdout, ans.body, conf->json);
+		slactl_print_answer(stdout, stderr, ans.body, fmt);
 		break;
 	case SLAC_ERR_SERVER:
 		fprintf(stderr, "error: %s %s\n", proto_err_name(ans.err.code), ans.err.message);
@@ -461,6 +469,15 @@ int main(int argc, char **argv)
 	rc = build_body(&cl, cmd, rid, sizeof rid);
 	if (rc != 0)
 		goto out;
+	/* One output format: a CSV file is not a stream of pushes either. */
+	if (conf.json && conf.csv) {
+		rc = usage_error("--json and --csv exclude each other");
+		goto out;
+	}
+	if (conf.csv && cl.watch) {
+		rc = usage_error("%s: --csv is for answers; pushes are lines or --json", cmd);
+		goto out;
+	}
 	if (slactl_conf_resolve(&conf, err, sizeof err) < 0) {
 		rc = usage_error("%s", err);
 		goto out;

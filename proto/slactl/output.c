@@ -1,6 +1,7 @@
 /*
  * output.c - answers for people (kubectl-like tables, aligned key: value
- * lines) and for scripts (one compact JSON object per line).
+ * lines), for scripts (one compact JSON object per line) and for
+ * spreadsheets (RFC 4180 CSV).
  */
 #include "slactl.h"
 
@@ -105,6 +106,46 @@ static bool is_table(json_object *v)
 	return n > 0;
 }
 
+/* An object whose members are all plain values (no object, no array), such
+ * as COMPLIANCE's {"met":1,"breached":0,"median_minutes":12,...}. */
+static bool is_flat_object(json_object *v)
+{
+	if (!json_object_is_type(v, json_type_object) || json_object_object_length(v) == 0)
+		return false;
+	json_object_object_foreach(v, key, val)
+	{
+		(void)key;
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))
+			return false;
+	}
+	return true;
+}
+
+/* A table cell: a flat object is its values joined by '/' ("1/0/12/12"),
+ * so that a row stays one line; the legend under the table names them. */
+static const char *table_cell_text(json_object *v, char *buf, size_t size)
+{
+	char part[CELL_MAX];
+	size_t n = 0;
+
+	if (!is_flat_object(v))
+		return slactl_cell_text(v, buf, size);
+	buf[0] = '\0';
+	json_object_object_foreach(v, key, val)
+	{
+		int k;
+
+		(void)key;
+		k = snprintf(buf + n, size - n, "%s%s", n ? "/" : "",
+		             slactl_cell_text(val, part, sizeof part));
+		if (k < 0 || (size_t)k >= size - n)
+			break;
+		n += (size_t)k;
+	}
+	return buf;
+}
+
 /* "customer_id" -> "CUSTOMER_ID": headers look like kubectl's. */
 static void header_text(const char *key, char *out, size_t size)
 {
@@ -158,7 +199,7 @@ static void print_table(FILE *out, json_object *rows)
 			size_t w = 1;
 
 			if (json_object_object_get_ex(row, cols[c], &v))
-				w = slactl_text_width(slactl_cell_text(v, buf, sizeof buf));
+				w = slactl_text_width(table_cell_text(v, buf, sizeof buf));
 			if (w > width[c])
 				width[c] = w;
 		}
@@ -175,7 +216,7 @@ static void print_table(FILE *out, json_object *rows)
 
 		for (size_t c = 0; c < ncols; c++) {
 			const char *t = json_object_object_get_ex(row, cols[c], &v)
-			                    ? slactl_cell_text(v, buf, sizeof buf)
+			                    ? table_cell_text(v, buf, sizeof buf)
 			                    : "";
 
 			fputs(t, out);
@@ -185,6 +226,27 @@ static void print_table(FILE *out, json_object *rows)
 		fputc('\n', out);
 	}
 	fprintf(out, "(%zu row%s)\n", nrows, nrows == 1 ? "" : "s");
+	/* the legend of the columns shown as a/b/c: their members' names */
+	for (size_t c = 0; c < ncols; c++) {
+		for (size_t r = 0; r < nrows; r++) {
+			json_object *v;
+			size_t n = 0;
+
+			if (!json_object_object_get_ex(json_object_array_get_idx(rows, r), cols[c],
+			                               &v) ||
+			    !is_flat_object(v))
+				continue;
+			header_text(cols[c], buf, sizeof buf);
+			fprintf(out, "%s: ", buf);
+			json_object_object_foreach(v, key, val)
+			{
+				(void)val;
+				fprintf(out, "%s%s", n++ ? "/" : "", key);
+			}
+			fputc('\n', out);
+			break;
+		}
+	}
 done:
 	free(width);
 	free(cols);
@@ -218,11 +280,214 @@ static void print_fields(FILE *out, json_object *o, int indent)
 	}
 }
 
-void slactl_print_answer(FILE *out, json_object *body, bool json)
+/* ---- CSV (RFC 4180) ---- */
+
+void slactl_csv_field(FILE *out, const char *text)
+{
+	if (strpbrk(text, ",\"\r\n") == NULL) {
+		fputs(text, out);
+		return;
+	}
+	fputc('"', out);
+	for (const char *p = text; *p; p++) {
+		if (*p == '"')
+			fputc('"', out);
+		fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+/* One row flattened: column names (malloc'd) and their values (borrowed). */
+struct flat {
+	char **names;
+	json_object **vals;
+	size_t n, cap;
+};
+
+static void flat_clear(struct flat *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->names[i]);
+	free(f->names);
+	free(f->vals);
+	memset(f, 0, sizeof *f);
+}
+
+static int flat_add(struct flat *f, const char *name, json_object *val)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 16;
+		char **names = realloc(f->names, cap * sizeof *names);
+		json_object **vals;
+
+		if (!names)
+			return -1;
+		f->names = names;
+		vals = realloc(f->vals, cap * sizeof *vals);
+		if (!vals)
+			return -1;
+		f->vals = vals;
+		f->cap = cap;
+	}
+	f->names[f->n] = strdup(name);
+	if (!f->names[f->n])
+		return -1;
+	f->vals[f->n++] = val;
+	return 0;
+}
+
+/* Nested objects become prefix_key columns: {"response":{"met":1}} is
+ * response_met.  An empty object stays one column ("{}"). */
+static int flatten(struct flat *f, const char *prefix, json_object *o)
+{
+	json_object_object_foreach(o, key, val)
+	{
+		char name[512];
+
+		snprintf(name, sizeof name, "%s%s%s", prefix, prefix[0] ? "_" : "", key);
+		if (json_object_is_type(val, json_type_object) &&
+		    json_object_object_length(val) > 0) {
+			if (flatten(f, name, val) < 0)
+				return -1;
+		} else if (flat_add(f, name, val) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A value as a CSV field's text: null is empty, strings as they are,
+ * arrays and objects as compact JSON. */
+static const char *csv_text(json_object *v, char *buf, size_t size)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "";
+	case json_type_string:
+		return json_object_get_string(v);
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? "true" : "false";
+	default:
+		snprintf(buf, size, "%s", json_object_to_json_string_ext(v, JSON_FLAGS));
+		return buf;
+	}
+}
+
+static bool is_row_array(json_object *v)
+{
+	if (!json_object_is_type(v, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(v); i++)
+		if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_object))
+			return false;
+	return true;
+}
+
+/* rows[]: a header of every column, in the order first seen, then one
+ * line per row; a column a row lacks is an empty field. */
+static int print_csv_rows(FILE *out, json_object *const *rows, size_t nrows)
+{
+	struct flat *flats = calloc(nrows ? nrows : 1, sizeof *flats);
+	struct flat cols = {0};
+	char buf[CELL_MAX];
+	int rc = -1;
+
+	if (!flats)
+		return -1;
+	for (size_t r = 0; r < nrows; r++) {
+		if (flatten(&flats[r], "", rows[r]) < 0)
+			goto done;
+		for (size_t i = 0; i < flats[r].n; i++) {
+			size_t c = 0;
+
+			while (c < cols.n && strcmp(cols.names[c], flats[r].names[i]) != 0)
+				c++;
+			if (c == cols.n && flat_add(&cols, flats[r].names[i], NULL) < 0)
+				goto done;
+		}
+	}
+	if (cols.n == 0) {
+		rc = 0;
+		goto done;
+	}
+	for (size_t c = 0; c < cols.n; c++) {
+		if (c)
+			fputc(',', out);
+		slactl_csv_field(out, cols.names[c]);
+	}
+	fputs("\r\n", out);
+	for (size_t r = 0; r < nrows; r++) {
+		for (size_t c = 0; c < cols.n; c++) {
+			size_t i = 0;
+
+			if (c)
+				fputc(',', out);
+			while (i < flats[r].n && strcmp(flats[r].names[i], cols.names[c]) != 0)
+				i++;
+			if (i < flats[r].n)
+				slactl_csv_field(out, csv_text(flats[r].vals[i], buf, sizeof buf));
+		}
+		fputs("\r\n", out);
+	}
+	rc = 0;
+done:
+	for (size_t r = 0; r < nrows; r++)
+		flat_clear(&flats[r]);
+	free(flats);
+	flat_clear(&cols);
+	return rc;
+}
+
+static void print_csv(FILE *out, FILE *note, json_object *body)
+{
+	json_object *table = NULL, **rows;
+	size_t tables = 0, n;
+	char buf[CELL_MAX];
+
+	if (!body || !json_object_is_type(body, json_type_object))
+		return;
+	json_object_object_foreach(body, k0, v0)
+	{
+		(void)k0;
+		if (is_row_array(v0)) {
+			table = v0;
+			tables++;
+		}
+	}
+	if (tables != 1) {
+		/* no list, or several: the answer is one row of itself */
+		if (print_csv_rows(out, &body, 1) < 0)
+			fputs("slactl: out of memory\n", note);
+		return;
+	}
+	/* the other members (LIST's next_after_id) for the person, not the file */
+	json_object_object_foreach(body, key, val)
+	{
+		if (val != table)
+			fprintf(note, "%s: %s\n", key, slactl_cell_text(val, buf, sizeof buf));
+	}
+	n = json_object_array_length(table);
+	rows = calloc(n ? n : 1, sizeof *rows);
+	if (!rows) {
+		fputs("slactl: out of memory\n", note);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		rows[i] = json_object_array_get_idx(table, i);
+	if (print_csv_rows(out, rows, n) < 0)
+		fputs("slactl: out of memory\n", note);
+	free(rows);
+}
+
+void slactl_print_answer(FILE *out, FILE *note, json_object *body, enum slactl_format fmt)
 {
 	size_t tables = 0, others = 0;
 
-	if (json) {
+	if (fmt == SLACTL_FORMAT_CSV) {
+		print_csv(out, note, body);
+		return;
+	}
+	if (fmt == SLACTL_FORMAT_JSON) {
 		fprintf(out, "%s\n",
 		        body ? json_object_to_json_string_ext(body, JSON_FLAGS) : "{}");
 		return;
@@ -240,7 +505,19 @@ void slactl_print_answer(FILE *out, json_object *body, bool json)
 		else
 			others++;
 	}
-	/* one list and nothing else ({"tickets": [...]}): just the table */
+	/* one list and nothing else ({"tickets": [...]}): just the table, or
+	 * how many rows it has when it is empty */
+	if (tables == 0 && others == 1) {
+		json_object_object_foreach(body, k2, v2)
+		{
+			(void)k2;
+			if (json_object_is_type(v2, json_type_array) &&
+			    json_object_array_length(v2) == 0) {
+				fprintf(out, "(0 rows)\n");
+				return;
+			}
+		}
+	}
 	if (tables == 1 && others == 0) {
 		json_object_object_foreach(body, k1, v1)
 		{

@@ -47,6 +47,7 @@ struct slactl_conf {
 	struct slactl_setting set[SLACTL_KEY_COUNT];
 	char *profile; /* --profile NAME */
 	bool json;     /* --json */
+	bool csv;      /* --csv */
 	bool verbose;  /* -v: settings and their sources on stderr */
 };
 
@@ -92,9 +93,30 @@ const char *slactl_suggest(const char *word, const char *const *candidates, size
 
 /* ---- output.c ---- */
 
-/* Print an answer: a table for arrays of objects, key: value lines for the
- * rest (human), or one compact JSON line (json). */
-void slactl_print_answer(FILE *out, json_object *body, bool json);
+/* How answers are printed: for people, for scripts, for spreadsheets. */
+enum slactl_format {
+	SLACTL_FORMAT_TABLE = 0, /* the default */
+	SLACTL_FORMAT_JSON,      /* --json */
+	SLACTL_FORMAT_CSV,       /* --csv */
+};
+
+/*
+ * Print an answer on out:
+ *  - TABLE: a table for arrays of objects (a cell holding an object of
+ *    plain values shows them joined by '/', a legend under the table says
+ *    which), key: value lines for the rest;
+ *  - JSON: one compact JSON line;
+ *  - CSV (RFC 4180, CRLF line ends): for an answer holding one array of
+ *    objects (COMPLIANCE's rows, LIST's tickets), a header line and one
+ *    line per object, nested objects flattened into columns named
+ *    outer_inner (response_met, response_breached, ...), arrays as JSON
+ *    text, null as an empty field; the answer's other members go to note
+ *    (stderr) as key: value lines.  Any other answer is one row of itself.
+ */
+void slactl_print_answer(FILE *out, FILE *note, json_object *body, enum slactl_format fmt);
+/* One CSV field as RFC 4180 wants it: quoted when it holds a comma, a
+ * double quote, CR or LF, inner quotes doubled. */
+void slactl_csv_field(FILE *out, const char *text);
 /* Terminal columns taken by a UTF-8 string (CJK counts 2). */
 size_t slactl_text_width(const char *s);
 /* A JSON value as a table cell or a value after "key: ". */
