@@ -148,7 +148,9 @@ CREATE TRIGGER customers_plan_insert AFTER INSERT ON customers
     FOR EACH ROW WHEN (NEW.next_maintenance_date IS NOT NULL)
     EXECUTE FUNCTION slad_task_plan_dirty();
 
--- Plan what is due from the records, as of the daemon's `now_t`.
+-- Plan what is due from the records, as of the daemon's `now_t`.  A task
+-- planned inside its reminder window is told now, not "late": slad was not
+-- down, the date was simply near when the contract or date was entered.
 CREATE FUNCTION slad_plan_tasks(now_t timestamptz) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -195,7 +197,7 @@ BEGIN
         RETURNING o.id)
     INSERT INTO tasks (kind, customer_id, contract_id, owner, remind_at, due_at, data)
     SELECT 'inspection', q.customer_id, q.contract_id, q.tracking_agent,
-           (q.d - remind_days)::timestamp AT TIME ZONE q.tz,
+           greatest((q.d - remind_days)::timestamp AT TIME ZONE q.tz, now_t),
            (q.d + 1)::timestamp AT TIME ZONE q.tz,
            jsonb_build_object('due_date', to_char(q.d, 'YYYY-MM-DD'), 'quarter', q.n)
       FROM quarters q
@@ -209,7 +211,7 @@ BEGIN
             OR o.data->>'due_date' IS DISTINCT FROM to_char(c.next_maintenance_date, 'YYYY-MM-DD'));
     INSERT INTO tasks (kind, customer_id, owner, remind_at, due_at, data)
     SELECT 'maintenance', c.id, c.tracking_agent,
-           (c.next_maintenance_date - remind_days)::timestamp AT TIME ZONE c.tz,
+           greatest((c.next_maintenance_date - remind_days)::timestamp AT TIME ZONE c.tz, now_t),
            (c.next_maintenance_date + 1)::timestamp AT TIME ZONE c.tz,
            jsonb_build_object('due_date', to_char(c.next_maintenance_date, 'YYYY-MM-DD'),
                               'cycle_months', c.maintenance_cycle_months)

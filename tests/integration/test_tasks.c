@@ -377,6 +377,18 @@ static void maintenance_and_downtime(void **state)
 	assert_string_equal(h_jstr(task_at(a, 0), "due_date"), "2027-03-10");
 	assert_string_equal(h_jstr(task_at(a, 0), "remind_at"), "2027-03-02T16:00:00Z");
 	json_object_put(a);
+	/* A date already inside the reminder window is told now, not late. */
+	int64_t soon = add_customer("Soon Service", "\"maintenance_cycle_months\":12,"
+	                                            "\"next_maintenance_date\":\"2027-02-28\"");
+	a = tasks_of(soon, "maintenance", 1);
+	assert_string_equal(h_jstr(task_at(a, 0), "remind_at"), "2027-02-25T02:00:00Z");
+	int64_t soon_id = h_jint(task_at(a, 0), "task_id");
+	json_object_put(a);
+	wait_stage(soon_id, 1);
+	a = tasks_of(soon, "maintenance", 1);
+	json_object *told = json_object_array_get_idx(h_jget(task_at(a, 0), "pushes"), 0);
+	assert_false(json_object_get_boolean(h_jget(told, "late")));
+	json_object_put(a);
 	a = h_okf(engineer, "TASK_DONE", "{\"task_id\":%lld}", (long long)id);
 	json_object_put(a);
 	a = h_okf(admin, "CUSTOMER_SHOW", "{\"customer_id\":%lld}", (long long)cust);
