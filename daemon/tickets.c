@@ -378,11 +378,12 @@ static void batch_enqueue(struct tickets *t, struct request *req, json_object *i
 	batch_flush(t);
 }
 
-/* Classify, compute the first clocks, and describe the new ticket for
- * slad_report_batch().  NULL after answering an error. */
+/* Classify, compute the first clocks from `start`, and describe the new
+ * ticket, recorded at `now`, for slad_report_batch().  NULL after
+ * answering an error. */
 static json_object *new_ticket_item(struct tickets *t, struct request *req,
                                     enum sla_ticket_type type, const struct sla_report_facts *facts,
-                                    sla_time now)
+                                    sla_time start, sla_time now)
 {
 	const struct principal *who = request_principal(req);
 	int64_t rules_id, policy_id;
@@ -391,7 +392,7 @@ static json_object *new_ticket_item(struct tickets *t, struct request *req,
 	struct sla_severity_result sev;
 	enum sla_level level = sla_severity_classify(rules, facts, &sev);
 
-	struct sla_event reported = {SLA_EV_REPORTED, now, level};
+	struct sla_event reported = {SLA_EV_REPORTED, start, level};
 	struct sla_deadline_eval *ev = malloc(sizeof(*ev));
 	if (ev == NULL) {
 		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "server busy, retry later");
@@ -499,7 +500,11 @@ void tickets_report(struct tickets *t, struct request *req)
 	    .symptoms = symptoms,
 	    .symptoms_len = symptoms ? strlen(symptoms) : 0,
 	};
-	json_object *item = new_ticket_item(t, req, type, &facts, now);
+	/* S3: the clocks run from when the customer asked, which the hotline
+	 * may give (a call taken down on paper at 3 a.m.); never from the
+	 * future. */
+	sla_time start = requested_at < now ? requested_at : now;
+	json_object *item = new_ticket_item(t, req, type, &facts, start, now);
 	if (item == NULL)
 		return;
 	static const char *const fields[] = {
@@ -512,9 +517,7 @@ void tickets_report(struct tickets *t, struct request *req)
 	/* S9: an interruption is downtime from the moment service was asked
 	 * for; the restore records its end. */
 	if (impact == SLA_IMPACT_INTERRUPTED)
-		json_object_object_add(
-		    item, "outage_started_at",
-		    json_object_new_int64(requested_at < now ? requested_at : now));
+		json_object_object_add(item, "outage_started_at", json_object_new_int64(start));
 	batch_enqueue(t, req, item);
 }
 
@@ -577,6 +580,13 @@ static int loaded_parse(struct tickets *t, const char *text, struct loaded *l)
 		if (sla_event_kind_parse(util_jstr(e, "kind"), &ev->kind) != 0)
 			return -1;
 		ev->at = util_jint(e, "at", 0);
+		/* S3: a report's clocks run from when the customer asked; the
+		 * event keeps when slad recorded it.  An alert's run from its
+		 * receipt (PROTOCOL.md, REPORT and ALERT).  COMPLIANCE's events
+		 * (008_compliance.sql) follow the same rule. */
+		if (ev->kind == SLA_EV_REPORTED && util_jstr(l->root, "dedup_key") == NULL &&
+		    util_jint(l->root, "requested_at", ev->at) < ev->at)
+			ev->at = util_jint(l->root, "requested_at", ev->at);
 		ev->level = (enum sla_level)util_jint(e, "level", SLA_LEVEL_NONE);
 		/* Only REPORTED and RECLASSIFIED carry a level for libsla. */
 		if (ev->kind != SLA_EV_REPORTED && ev->kind != SLA_EV_RECLASSIFIED)
@@ -1341,7 +1351,10 @@ void tickets_alert(struct tickets *t, struct request *req)
 	    .symptoms = summary,
 	    .symptoms_len = strlen(summary),
 	};
-	json_object *item = new_ticket_item(t, req, SLA_TYPE_FAULT, &facts, now);
+	/* An alert's clocks run from its receipt: the vendor learns of the
+	 * fault now, whenever the monitor saw it begin (the outage starts at
+	 * starts_at, S9). */
+	json_object *item = new_ticket_item(t, req, SLA_TYPE_FAULT, &facts, now, now);
 	if (item == NULL)
 		return;
 	copy_field(item, body, "customer_id");

@@ -75,7 +75,8 @@ LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN (
     WITH mine AS MATERIALIZED (
-        SELECT t.id, t.type, t.level, t.policy_id, t.reported_at, t.state
+        SELECT t.id, t.type, t.level, t.policy_id, t.reported_at, t.state, t.requested_at,
+               t.dedup_key
           FROM tickets t
          WHERE t.customer_id = cust
            AND t.reported_at >= slad_compliance_lo(lo_s)
@@ -90,8 +91,14 @@ BEGIN
         'tickets', coalesce((SELECT jsonb_agg(jsonb_build_object(
                 'id', p.id, 'type', p.type, 'level', p.level, 'policy_id', p.policy_id,
                 'reported_at', slad_epoch(p.reported_at),
-                'events', coalesce((SELECT jsonb_agg(jsonb_build_array(e.kind, slad_epoch(e.at),
-                                                                       e.level) ORDER BY e.id)
+                -- A report's clocks run from requested_at when that is
+                -- earlier (S3), as daemon/tickets.c replays them for SHOW.
+                'events', coalesce((SELECT jsonb_agg(jsonb_build_array(e.kind,
+                                          slad_epoch(CASE WHEN e.kind = 'reported'
+                                                           AND p.dedup_key IS NULL
+                                                           AND p.requested_at < e.at
+                                                          THEN p.requested_at ELSE e.at END),
+                                          e.level) ORDER BY e.id)
                                       FROM ticket_events e
                                      WHERE e.ticket_id = p.id AND e.kind <> 'escalated'), '[]'))
                 ORDER BY p.id) FROM page p), '[]'),

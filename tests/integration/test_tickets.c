@@ -312,6 +312,46 @@ static void lifecycle(void **state)
 	    7);
 }
 
+/* S3: the clocks run from when the customer asked (requested_at), which
+ * the hotline may give; reported_at and the history's reported event stay
+ * when slad recorded it.  A future requested_at is now. */
+static void requested_at_starts_the_clocks(void **state)
+{
+	(void)state;
+	time_t asked = time(NULL) - 3600;
+	char when[32], fields[256];
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&asked));
+	snprintf(fields, sizeof(fields),
+	         "\"customer_id\":1,\"level\":1,\"symptoms\":\"lab system down since the night "
+	         "shift\",\"requested_at\":\"%s\"",
+	         when);
+	int64_t id = report(hotline, h_request_id(), fields);
+	json_object *s = show(id);
+	json_object *response = clock_of(s, "response");
+	assert_string_equal(jstr(response, "started_at"), when);
+	assert_int_equal(epoch_of(jstr(response, "due_at")), (int64_t)asked + 30 * 60);
+	assert_string_equal(jstr(s, "requested_at"), when);
+	assert_true(epoch_of(jstr(s, "reported_at")) >= (int64_t)asked + 3600);
+	assert_string_equal(jstr(json_object_array_get_idx(jpath(s, "history", NULL), 0), "at"),
+	                    jstr(s, "reported_at"));
+	json_object_put(s);
+	/* Half an hour after the request has long passed: late. */
+	json_object *r = change("ACKNOWLEDGE", id, NULL);
+	assert_false(json_object_get_boolean(jpath(r, "response_met", NULL)));
+	json_object_put(r);
+
+	time_t later = time(NULL) + 3600;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&later));
+	snprintf(fields, sizeof(fields),
+	         "\"customer_id\":1,\"level\":1,\"symptoms\":\"printer queue stuck\","
+	         "\"requested_at\":\"%s\"",
+	         when);
+	id = report(hotline, h_request_id(), fields);
+	s = show(id);
+	assert_string_equal(jstr(clock_of(s, "response"), "started_at"), jstr(s, "reported_at"));
+	json_object_put(s);
+}
+
 /* Pause and resume keep the history; a paused ticket refuses progress until
  * resumed (S5); reclassification 3 -> 1 recomputes from the report time. */
 static void pause_and_reclassify(void **state)
@@ -574,6 +614,7 @@ int main(void)
 	    cmocka_unit_test(replays),
 	    cmocka_unit_test(provisional_customer),
 	    cmocka_unit_test(lifecycle),
+	    cmocka_unit_test(requested_at_starts_the_clocks),
 	    cmocka_unit_test(pause_and_reclassify),
 	    cmocka_unit_test(alerts),
 	    cmocka_unit_test(list_and_notes),
