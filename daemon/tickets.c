@@ -264,6 +264,7 @@ void tickets_set_sched(struct tickets *t, struct sched *s)
 /* ---- REPORT and ALERT trigger: group commit ---- */
 
 static void batch_flush(struct tickets *t);
+static bool terms_retry(struct tickets *t, struct batch_item *bi, const json_object *r);
 
 static void batch_done(void *arg, enum store_status status, PGresult *res)
 {
@@ -285,9 +286,11 @@ static void batch_done(void *arg, enum store_status status, PGresult *res)
 	}
 	for (size_t i = 0; i < b->n; i++) {
 		struct request *req = b->items[i].req;
-		json_object_put(b->items[i].item);
 		json_object *r = results ? json_object_array_get_idx(results, i) : NULL;
 		json_object *ok = NULL;
+		if (r != NULL && terms_retry(t, &b->items[i], r))
+			continue; /* queued again under its contract's terms */
+		json_object_put(b->items[i].item);
 		if (r == NULL) {
 			answer_store_failure(req, status, res, "report_batch");
 		} else if (json_object_object_get_ex(r, "ok", &ok)) {
@@ -378,9 +381,72 @@ static void batch_enqueue(struct tickets *t, struct request *req, json_object *i
 	batch_flush(t);
 }
 
-/* Classify, compute the first clocks from `start`, and describe the new
- * ticket, recorded at `now`, for slad_report_batch().  NULL after
- * answering an error. */
+/* (Re)compute an item's clocks under `policy` (row `policy_id`) from
+ * `start`: its clock rows, the policy it names and the due instants its
+ * answer states.  0, or -1 (logged) when libsla refuses. */
+static int item_compute(json_object *item, const struct sla_policy *policy, int64_t policy_id,
+                        enum sla_ticket_type type, enum sla_level level, sla_time start,
+                        sla_time now)
+{
+	struct sla_event reported = {SLA_EV_REPORTED, start, level};
+	struct sla_deadline_eval *ev = malloc(sizeof(*ev));
+	if (ev == NULL)
+		return -1;
+	if (sla_deadline_evaluate(policy, type, &reported, 1, now, ev) != SLA_DL_OK) {
+		log_error("event=deadline_refused policy_id=%" PRId64 " reason=\"%s\"", policy_id,
+		          ev->err_text);
+		free(ev);
+		return -1;
+	}
+	json_object_object_add(item, "policy_id", json_object_new_int64(policy_id));
+	json_object_object_add(item, "clock_start", json_object_new_int64(start));
+	json_object_object_add(item, "clocks", clocks_rows(ev, NULL));
+	json_object *data = NULL, *answer = NULL;
+	if (json_object_object_get_ex(item, "event_data", &data))
+		json_object_object_add(data, "policy_id", json_object_new_int64(policy_id));
+	if (json_object_object_get_ex(item, "answer", &answer))
+		json_object_object_add(answer, "due", due_object(ev));
+	free(ev);
+	return 0;
+}
+
+/* 010_contract_terms.sql answered TERMS: the item was computed under other
+ * terms than its contract's.  Compute it again under the policy the
+ * database named and queue it once more (at most twice: the terms cannot
+ * keep changing under a request).  True when queued (the item is owned by
+ * the queue again); false to answer the result as it is. */
+static bool terms_retry(struct tickets *t, struct batch_item *bi, const json_object *r)
+{
+	const char *code = util_jstr(r, "err");
+	if (code == NULL || strcmp(code, "TERMS") != 0)
+		return false;
+	json_object *item = bi->item, *body = NULL;
+	int64_t policy_id = util_jint(r, "policy_id", 0);
+	json_object_object_get_ex(r, "policy", &body);
+	const struct sla_policy *policy = domain_policy_for(t->domain, policy_id, body);
+	enum sla_ticket_type type;
+	int64_t round = util_jint(item, "terms_round", 0);
+	if (policy == NULL || round >= 2 ||
+	    sla_ticket_type_parse(util_jstr(item, "type"), &type) != 0 ||
+	    item_compute(item, policy, policy_id, type,
+	                 (enum sla_level)util_jint(item, "level", SLA_LEVEL_NONE),
+	                 util_jint(item, "clock_start", 0),
+	                 util_jint(item, "reported_at", 0)) != 0) {
+		log_error("event=contract_terms_failed policy_id=%" PRId64 " round=%" PRId64,
+		          policy_id, round);
+		json_object_put(item);
+		request_answer_err(bi->req, PROTO_ERR_INTERNAL, "internal error (logged)");
+		return true;
+	}
+	json_object_object_add(item, "terms_round", json_object_new_int64(round + 1));
+	batch_enqueue(t, bi->req, item);
+	return true;
+}
+
+/* Classify, compute the first clocks from `start` (under the default
+ * policy: 010_contract_terms.sql may send the item back for its
+ * contract's), and describe the new ticket, recorded at `now`, for
+ * slad_report_batch().  NULL after answering an error. */
 static json_object *new_ticket_item(struct tickets *t, struct request *req,
                                     enum sla_ticket_type type, const struct sla_report_facts *facts,
                                     sla_time start, sla_time now)
@@ -392,18 +458,6 @@ static json_object *new_ticket_item(struct tickets *t, struct request *req,
 	struct sla_severity_result sev;
 	enum sla_level level = sla_severity_classify(rules, facts, &sev);
 
-	struct sla_event reported = {SLA_EV_REPORTED, start, level};
-	struct sla_deadline_eval *ev = malloc(sizeof(*ev));
-	if (ev == NULL) {
-		request_answer_err(req, PROTO_ERR_UNAVAILABLE, "server busy, retry later");
-		return NULL;
-	}
-	if (sla_deadline_evaluate(policy, type, &reported, 1, now, ev) != SLA_DL_OK) {
-		log_error("event=deadline_refused reason=\"%s\"", ev->err_text);
-		request_answer_err(req, PROTO_ERR_INTERNAL, "internal error (logged)");
-		free(ev);
-		return NULL;
-	}
 	char hash[65];
 	util_body_hash(req->msg.body, hash);
 	char classified_by[160];
@@ -419,14 +473,11 @@ static json_object *new_ticket_item(struct tickets *t, struct request *req,
 	json_object_object_add(item, "type", json_object_new_string(sla_ticket_type_name(type)));
 	json_object_object_add(item, "level", json_object_new_int(level));
 	json_object_object_add(item, "classified_by", json_object_new_string(classified_by));
-	json_object_object_add(item, "policy_id", json_object_new_int64(policy_id));
 	json_object_object_add(item, "reported_at", json_object_new_int64(now));
-	json_object_object_add(item, "clocks", clocks_rows(ev, NULL));
 
 	json_object *data = json_object_new_object();
 	json_object_object_add(data, "classified_by", json_object_new_string(classified_by));
 	json_object_object_add(data, "rules_id", json_object_new_int64(rules_id));
-	json_object_object_add(data, "policy_id", json_object_new_int64(policy_id));
 	json_object_object_add(item, "event_data", data);
 
 	json_object *answer = json_object_new_object();
@@ -435,9 +486,12 @@ static json_object *new_ticket_item(struct tickets *t, struct request *req,
 	json_object_object_add(answer, "classified_by", json_object_new_string(classified_by));
 	json_object_object_add(answer, "state", json_object_new_string("reported"));
 	json_object_object_add(answer, "reported_at", util_jtime(now));
-	json_object_object_add(answer, "due", due_object(ev));
 	json_object_object_add(item, "answer", answer);
-	free(ev);
+	if (item_compute(item, policy, policy_id, type, level, start, now) != 0) {
+		json_object_put(item);
+		request_answer_err(req, PROTO_ERR_INTERNAL, "internal error (logged)");
+		return NULL;
+	}
 	return item;
 }
 

@@ -824,6 +824,77 @@ static void feedback(void **state)
 	json_object_put(a);
 }
 
+/* The contract's terms apply to its new tickets: the SLA policy it names
+ * and where its on-site clock starts (S2, S4, S5; 010_contract_terms.sql). */
+static void contract_terms(void **state)
+{
+	(void)state;
+	int64_t t0 = h_utc(2027, 9, 1, 2, 0);
+	h_set_time(t0);
+	json_object *cur = h_ok(admin, "POLICY_SHOW", "{}");
+	json_object *doc = json_object_get(h_jget(cur, "policy"));
+	json_object_put(cur);
+	/* Gold: a level-3 fault is answered within two hours, not eight. */
+	json_object *resp =
+	    h_jget(h_jget(h_jget(h_jget(doc, "types"), "fault"), "clocks"), "response");
+	json_object_object_add(resp, "3", json_object_new_string("2h"));
+	json_object *set = json_object_new_object();
+	json_object_object_add(set, "name", json_object_new_string("gold"));
+	json_object_object_add(set, "policy", doc);
+	json_object_put(h_ok(admin, "POLICY_SET", json_object_to_json_string(set)));
+	json_object_put(set);
+
+	int64_t plain = add_customer("Plain Terms Co", "Asia/Shanghai");
+	add_contract(plain, "2027-01-01", 24);
+	int64_t gold = add_customer("Gold Terms Co", "Asia/Shanghai");
+	json_object_put(h_okf(admin, "CONTRACT_ADD",
+	                      "{\"request_id\":\"%s\",\"customer_id\":%lld,"
+	                      "\"accepted_date\":\"2027-01-01\",\"free_months\":24,"
+	                      "\"policy\":\"gold\",\"onsite_from\":\"dispatch\"}",
+	                      h_request_id(), (long long)gold));
+	int64_t ids[2];
+	const int64_t custs[2] = {plain, gold};
+	const char *const response_due[2] = {"2027-09-01T10:00:00Z", "2027-09-01T04:00:00Z"};
+	for (int i = 0; i < 2; i++) {
+		json_object *a =
+		    h_okf(hotline, "REPORT",
+		          "{\"request_id\":\"%s\",\"customer_id\":%lld,\"level\":3,"
+		          "\"symptoms\":\"report printing slow\",\"contact_name\":\"Qian\","
+		          "\"contact_phone\":\"137\"}",
+		          h_request_id(), (long long)custs[i]);
+		ids[i] = h_jint(a, "ticket_id");
+		json_object *due = h_jget(a, "due");
+		assert_string_equal(h_jstr(due, "response"), response_due[i]);
+		assert_null(h_jget(due, "onsite")); /* S5: only once dispatched */
+		json_object_put(a);
+	}
+	/* Later changes replay the ticket under the same terms. */
+	h_set_time(t0 + 3 * HOUR);
+	json_object *a = h_okf(admin, "ACKNOWLEDGE", "{\"ticket_id\":%lld}", (long long)ids[1]);
+	assert_false(jbool(a, "response_met")); /* gold: due at 04:00 */
+	json_object_put(a);
+	a = h_okf(admin, "ACKNOWLEDGE", "{\"ticket_id\":%lld}", (long long)ids[0]);
+	assert_true(jbool(a, "response_met"));
+	json_object_put(a);
+	/* 24 h for a level-3 visit: counted from the report, or -- the gold
+	 * contract's term -- from the dispatch. */
+	const char *const onsite_due[2] = {"2027-09-02T02:00:00Z", "2027-09-02T05:00:00Z"};
+	for (int i = 0; i < 2; i++) {
+		a = h_okf(admin, "DISPATCH",
+		          "{\"ticket_id\":%lld,\"remote_outcome\":\"failed\",\"agreed_by\":"
+		          "\"Qian\",\"engineer\":\"engineer\"}",
+		          (long long)ids[i]);
+		assert_string_equal(h_jstr(a, "onsite_due_at"), onsite_due[i]);
+		json_object_put(a);
+	}
+	char sql[200];
+	snprintf(sql, sizeof(sql),
+	         "SELECT count(*) FROM tickets t JOIN policies p ON p.id = t.policy_id"
+	         " WHERE t.id = %lld AND p.name = 'gold (on-site from dispatch)'",
+	         (long long)ids[1]);
+	assert_int_equal(h_sql_int(sql), 1);
+}
+
 /* The records are the administrators': the hotline may not read them. */
 static void admin_only(void **state)
 {
@@ -870,6 +941,7 @@ int main(void)
 	    cmocka_unit_test(corrected_cause),
 	    cmocka_unit_test(charges_by_type),
 	    cmocka_unit_test(feedback),
+	    cmocka_unit_test(contract_terms),
 	    cmocka_unit_test(admin_only),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
