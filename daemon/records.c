@@ -335,7 +335,7 @@ static void ledger_dates(json_object *o, const struct ledger *L)
 
 /* Downtime in hours to the hundredth (36 s), written as people read it
  * (30.0, 30.04, 7.5) rather than as the nearest binary fraction prints. */
-static json_object *hours_json(sla_duration seconds)
+json_object *records_hours_json(sla_duration seconds)
 {
 	int64_t hundredths = (seconds + 18) / 36;
 	char text[32];
@@ -377,7 +377,7 @@ static json_object *line_json(const struct ledger *L, const struct sla_warranty_
 	json_object_object_add(o, "outage_start", util_jtime(l->outage_start));
 	json_object_object_add(o, "outage_end", ongoing ? NULL : util_jtime(l->end));
 	json_object_object_add(o, "ongoing", json_object_new_boolean(ongoing));
-	json_object_object_add(o, "hours", hours_json(l->downtime));
+	json_object_object_add(o, "hours", records_hours_json(l->downtime));
 	json_object_object_add(o, "days", json_object_new_int64(l->days));
 	json_object_object_add(o, "counted",
 	                       json_object_new_boolean(l->verdict == SLA_WARRANTY_COUNTED));

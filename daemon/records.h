@@ -66,4 +66,8 @@ struct sla_tz records_zone_of(const char *name);
  * free_months, rounding), in zone tz.  0 or -1. */
 int records_contract_terms(const json_object *t, struct sla_tz tz, struct sla_warranty_terms *out);
 
+/* Hours of downtime as the ledger states them: to the hundredth, written
+ * without trailing noise (30.0, 7.5, 0.25). */
+json_object *records_hours_json(sla_duration seconds);
+
 #endif /* SLAD_RECORDS_H */

@@ -826,9 +826,7 @@ static json_object *change_answer(const struct change *c, const struct sla_ticke
 			outage = json_object_new_object();
 			json_object_object_add(outage, "start", util_jtime(start));
 			json_object_object_add(outage, "end", util_jtime(end));
-			json_object_object_add(
-			    outage, "hours",
-			    json_object_new_double((double)(end - start) / 3600.0));
+			json_object_object_add(outage, "hours", records_hours_json(end - start));
 			const char *cause = util_jstr(body, "cause");
 			json_object_object_add(outage, "cause", util_jstr_or_null(cause));
 			int64_t days = records_restore_extension_days(l->root, cause, end, ev->at);
