@@ -504,10 +504,14 @@ static void bad_input(void **state)
 	                               "{\"from_month\":\"0001-01\",\"to_month\":\"9999-12\"}");
 	assert_true(json_object_array_length(rows) >= 8);
 	json_object_put(rows);
-	/* Reading changes nothing: the report wrote no row. */
-	int64_t events = h_sql_int("SELECT count(*) FROM ticket_events");
+	/* Reading changes nothing: the report wrote no row.  (The scheduler
+	 * may be firing the steps the moved clock made due meanwhile: its
+	 * 'escalated' events are not the report's.) */
+	static const char count_sql[] =
+	    "SELECT count(*) FROM ticket_events WHERE kind <> 'escalated'";
+	int64_t events = h_sql_int(count_sql);
 	json_object_put(compliance(h_utc(2027, 9, 10, 0, 0), "{}"));
-	assert_int_equal(h_sql_int("SELECT count(*) FROM ticket_events"), events);
+	assert_int_equal(h_sql_int(count_sql), events);
 }
 
 static int setup(void **state)
