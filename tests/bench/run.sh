@@ -3,20 +3,25 @@
 # baselines on the same private PostgreSQL, in the same run; sessions, memory
 # and start-up at scale.  See tests/bench/README.md for what each figure means.
 #
-# usage: tests/bench/run.sh [--quick] [--perf FILE] [--keep]
+# usage: tests/bench/run.sh [--quick] [--perf FILE] [--keep] [--only LIST]
 #
 #   --quick      the same scenarios at a tenth of the scale (under 3 minutes)
 #   --perf FILE  record `perf record -a -g` into FILE during the closed-loop
 #                ingest (for `perf report -i FILE`)
+#   --only LIST  run only these phases (comma-separated: baselines, ingest,
+#                idle, escalations, open; ingest includes the half-rate run,
+#                open the escalation lag): the figures of the others are NA.
+#                For profiling one phase; the README's figures come from
+#                full runs
 #   --keep       keep the temporary directory (slad's and PostgreSQL's logs,
 #                the generated pgbench scripts, every loadgen output, slad.conf)
 #                instead of deleting it
 #
 # Builds slad and the load generator (RelWithDebInfo, failpoints off) in
-# build-bench/, then in a temporary directory: a development CA and client
-# certificates, a private PostgreSQL (fsync on, synchronous_commit on: the
-# durability slad promises), and slad with log_level = warn and the default
-# batch settings.  Prints a table, then one name=value line per figure of the
+# build-bench/ (or $SLAD_BENCH_BUILD), then in a temporary directory: a
+# development CA and client certificates, a private PostgreSQL (fsync on,
+# synchronous_commit on: the durability slad promises), and slad with
+# log_level = warn and the default batch settings.  Prints a table, then one name=value line per figure of the
 # issue, in its order; a figure that cannot be measured yet is NA, with the
 # reason in the table.  Everything it started is stopped and deleted on exit,
 # Ctrl-C included.  Exit status 1 if the load generator saw an error or the
@@ -25,11 +30,12 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$top/tests/bench
-build=$top/build-bench
+build=${SLAD_BENCH_BUILD:-$top/build-bench}
 
 quick=false
 perf_out=
 keep=false
+only=
 while [ "$#" -gt 0 ]; do
 	case $1 in
 	--quick) quick=true ;;
@@ -39,6 +45,11 @@ while [ "$#" -gt 0 ]; do
 		shift
 		;;
 	--keep) keep=true ;;
+	--only)
+		[ "$#" -ge 2 ] || { echo "run.sh: --only needs a list" >&2; exit 2; }
+		only=",$2,"
+		shift
+		;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -75,9 +86,10 @@ else
 fi
 # Closed loop: 16 sessions; the window (requests in flight per session) that
 # gives the most reports/s is found by a short sweep first, since slad's
-# throughput depends on how full its batches are.
+# throughput depends on how full its batches are (batch_max 256 over 4
+# connections: 128 per session fills them; SLAD_BENCH_WINDOWS overrides).
 ingest_sessions=16
-sweep_windows=(2 8 32)
+read -r -a sweep_windows <<<"${SLAD_BENCH_WINDOWS:-2 8 32 128}"
 # Baseline (b) uses as many PostgreSQL clients as slad has connections.
 batch_clients=4
 batch_size=100
@@ -277,15 +289,11 @@ cpu_note() {
 }
 
 # ---- the scenarios ----
-baselines() {
-	local pgbench out
-	pgbench=$(pg__bindir)/pgbench
-	# One report through slad first: the generator copies its answer,
-	# event data and clocks.
+# prime: one report through slad first (the generator copies its answer,
+# event data and clocks), then the tables primed.
+prime() {
 	lg -c 1 --count 1 --db "$conninfo" >"$work/template.out" 2>&1 ||
 		{ cat "$work/template.out" >&2; die "the template report failed"; }
-	report_rows_sql "$conninfo" 1 >"$work/report_1.sql"
-	report_rows_sql "$conninfo" "$batch_size" >"$work/report_$batch_size.sql"
 	# Prime the tables.  A backend plans its foreign-key checks once and
 	# keeps the plan until the table's statistics change: planned on an empty
 	# tickets table, the check of every event and clock row is a sequential
@@ -295,7 +303,13 @@ baselines() {
 	report_rows_sql "$conninfo" "$prime_reports" >"$work/prime.sql"
 	psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" -f "$work/prime.sql" >/dev/null ||
 		die "priming failed"
+}
 
+baselines() {
+	local pgbench out
+	pgbench=$(pg__bindir)/pgbench
+	report_rows_sql "$conninfo" 1 >"$work/report_1.sql"
+	report_rows_sql "$conninfo" "$batch_size" >"$work/report_$batch_size.sql"
 	settle
 	cpu_mark
 	say "baseline (a): one report per transaction, 8 clients, ${baseline_s} s"
@@ -321,7 +335,7 @@ baselines() {
 
 ingest_closed() {
 	local out=$work/ingest_closed.out rc=0 perf_pid="" w best=0 x
-	ingest_window=${sweep_windows[1]}
+	ingest_window=${sweep_windows[${#sweep_windows[@]} - 1]}
 	for w in "${sweep_windows[@]}"; do
 		settle
 		in_bg lg -c "$ingest_sessions" --window "$w" --duration "$sweep_s" --warmup 1 \
@@ -450,11 +464,18 @@ watch_escalations() {
 	[ "$rc" -eq 0 ] || failures+=("escalations $2: loadgen exit $rc")
 }
 
-escalations_run() {
-	local t0 due out
+# on_duty: the engineer on duty for team north (once), so that breaches of
+# the demo customer's tickets reach the subscriber.
+on_duty() {
 	sql "INSERT INTO duty_rota (team, principal_id, from_at, to_at)
 	     SELECT 'north', id, now() - interval '1 day', now() + interval '30 days'
-	       FROM principals WHERE name = 'engineer'" >/dev/null
+	       FROM principals p WHERE name = 'engineer'
+	        AND NOT EXISTS (SELECT 1 FROM duty_rota r WHERE r.principal_id = p.id)" >/dev/null
+}
+
+escalations_run() {
+	local t0 due out
+	on_duty
 	# (1) overdue at start-up: from slad's start to the last push received.
 	say "escalations: $esc_burst deadlines overdue at start-up"
 	stop_slad
@@ -486,6 +507,7 @@ escalations_run() {
 escalation_lag_run() {
 	local base out
 	say "escalations: lag of $esc_lag deadlines with $open_now open tickets"
+	on_duty
 	stop_slad
 	base=$(($(date +%s) + 12))
 	seed_breaches "$esc_lag" "$base + (k * 20) / $esc_lag" bench-lag
@@ -529,13 +551,32 @@ write_conf
 start_slad # the first start applies the migrations and seeds customer 1
 [ "$(sql "SHOW synchronous_commit")" = on ] || die "synchronous_commit is off"
 
-baselines
-ingest_closed
-ingest_half
-idle_sessions_run
-escalations_run
-open_tickets_run
-escalation_lag_run
+# Every figure, empty (NA in the table) until its phase runs.
+for v in base_single base_batch others_a others_b ingest ingest_p99_full ingest_mismatch \
+	others_closed ingest_window half_rate half_p50 half_p99 half_p999 half_mismatch others_half \
+	idle_up rss_per_session others_idle open_now startup_open rss_open_kib hwm_open_kib \
+	rss_open_mib others_open catchup_s others_catchup burst_s others_burst lag_p50 lag_p99 \
+	others_lag; do
+	printf -v "$v" '%s' ''
+done
+# want PHASE: whether --only (if given) names PHASE.
+want() {
+	[ -z "$only" ] || [[ $only == *",$1,"* ]]
+}
+if want baselines || want ingest; then
+	prime
+fi
+want baselines && baselines
+if want ingest; then
+	ingest_closed
+	ingest_half
+fi
+want idle && idle_sessions_run
+want escalations && escalations_run
+if want open; then
+	open_tickets_run
+	escalation_lag_run
+fi
 stop_slad
 
 vs_single=$(ratio "$ingest" "$base_single")
@@ -543,7 +584,6 @@ vs_batch=$(ratio "$ingest" "$base_batch")
 elapsed=$(awk -v a="$t_begin" -v b="$(now_ns)" 'BEGIN { printf "%.0f", (b - a) / 1e9 }')
 scale=full
 [ "$quick" = true ] && scale="quick (a tenth)"
-open_label=$(printf "%'d" "$open_tickets" 2>/dev/null || echo "$open_tickets")
 
 {
 	echo
